@@ -1,0 +1,45 @@
+"""labkit: a Jupyter-first lab for exploring optimizer dynamics.
+
+    import labkit as lk
+    problem = lk.problems.rosenbrock()
+    traj = lk.run(problem, lk.optim.adam(lr=0.05), steps=2000)
+    lk.viz.trajectories(problem, [traj])
+
+Importing labkit loads numpy and numba only; pandas, matplotlib, seaborn, ipywidgets
+and torch load where they are used.
+"""
+from . import _jit
+
+_jit.begin_kernel_imports()     # labkit's kernels cache under a directory keyed by their sources
+try:
+    from . import _engine, optim, problems
+finally:
+    _jit.end_kernel_imports()
+
+from ._errors import DivergenceWarning
+from .problems import Problem
+from .record import record
+from .run import Trajectory, run
+from .sweep import sweep
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivergenceWarning",
+    "Problem",
+    "Trajectory",
+    "optim",
+    "problems",
+    "record",
+    "run",
+    "sweep",
+    "viz",
+]
+
+
+def __getattr__(name):
+    # viz pulls in matplotlib and seaborn: load it on first use.
+    if name == "viz":
+        import importlib
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")

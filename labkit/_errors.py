@@ -1,0 +1,14 @@
+"""Error helpers shared by the registries and the drivers."""
+from __future__ import annotations
+
+import difflib
+
+
+class DivergenceWarning(RuntimeWarning):
+    """A run produced a non-finite value or left the problem's box; it was stopped there."""
+
+
+def unknown_name(kind: str, name, known) -> ValueError:
+    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return ValueError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(known))}.")

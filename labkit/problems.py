@@ -1,0 +1,502 @@
+"""Test problems: each a :class:`Problem` record with exact derivatives.
+
+Every built-in objective is one ``@njit`` kernel over a *block* of points stored
+lanes-innermost, ``x[i, j]`` = coordinate ``i`` of point ``j``: the same code serves a
+single run (one lane), a batched sweep (vectorised across lanes) and a contour grid.
+Gradients and Hessians are analytic; ``tests/test_problems.py`` checks them against
+torch autograd.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+from ._jit import INLINE, JIT
+
+# Kernel ids for the engine's dispatch (labkit/_engine.py). -1 = user-defined problem.
+ROSENBROCK, QUADRATIC, RASTRIGIN, BEALE, HIMMELBLAU, SADDLE, STYBLINSKI_TANG = range(7)
+
+
+# ----------------------------------------------------------------------------- kernels
+# Signature of every objective kernel: (p, x, g, f) with p the problem's float
+# parameters, x and g of shape (d, B), f of shape (B,).  Each writes g and f.  They are
+# inlined into the engine's loops (see objective_inline), so keep them small.
+
+@njit(**INLINE)
+def rosenbrock_kernel(p, x, g, f):
+    # f = sum_i b (x_{i+1} - x_i^2)^2 + (a - x_i)^2   (Rosenbrock 1960; n-D form of Shang & Qiu 2006)
+    a, b = p[0], p[1]
+    d, n = x.shape
+    for j in range(n):
+        f[j] = 0.0
+        g[0, j] = 0.0
+    for i in range(d - 1):
+        for j in range(n):
+            xi = x[i, j]
+            r = x[i + 1, j] - xi * xi
+            f[j] += b * r * r + (a - xi) * (a - xi)
+            g[i, j] += -4.0 * b * xi * r - 2.0 * (a - xi)
+            g[i + 1, j] = 2.0 * b * r
+
+
+@njit(**INLINE)
+def quadratic_kernel(p, x, g, f):
+    # f = 1/2 (x - c)^T A (x - c); p = [A (row-major, d*d), c (d)]
+    d, n = x.shape
+    c0 = d * d
+    for j in range(n):
+        f[j] = 0.0
+    for i in range(d):
+        for j in range(n):
+            g[i, j] = 0.0
+        for k in range(d):
+            aik = p[i * d + k]
+            ck = p[c0 + k]
+            for j in range(n):
+                g[i, j] += aik * (x[k, j] - ck)
+    for i in range(d):
+        ci = p[c0 + i]
+        for j in range(n):
+            f[j] += 0.5 * (x[i, j] - ci) * g[i, j]
+
+
+@njit(**INLINE)
+def rastrigin_kernel(p, x, g, f):
+    # f = A d + sum_i x_i^2 - A cos(2 pi x_i)
+    amp = p[0]
+    d, n = x.shape
+    w = 2.0 * math.pi
+    for j in range(n):
+        f[j] = amp * d
+    for i in range(d):
+        for j in range(n):
+            xi = x[i, j]
+            f[j] += xi * xi - amp * math.cos(w * xi)
+            g[i, j] = 2.0 * xi + amp * w * math.sin(w * xi)
+
+
+@njit(**INLINE)
+def beale_kernel(p, x, g, f):
+    # f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2
+    n = x.shape[1]
+    for j in range(n):
+        u, v = x[0, j], x[1, j]
+        r1 = 1.5 - u + u * v
+        r2 = 2.25 - u + u * v * v
+        r3 = 2.625 - u + u * v * v * v
+        f[j] = r1 * r1 + r2 * r2 + r3 * r3
+        g[0, j] = 2.0 * (r1 * (v - 1.0) + r2 * (v * v - 1.0) + r3 * (v * v * v - 1.0))
+        g[1, j] = 2.0 * u * (r1 + 2.0 * v * r2 + 3.0 * v * v * r3)
+
+
+@njit(**INLINE)
+def himmelblau_kernel(p, x, g, f):
+    # f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2
+    n = x.shape[1]
+    for j in range(n):
+        u, v = x[0, j], x[1, j]
+        r1 = u * u + v - 11.0
+        r2 = u + v * v - 7.0
+        f[j] = r1 * r1 + r2 * r2
+        g[0, j] = 4.0 * u * r1 + 2.0 * r2
+        g[1, j] = 2.0 * r1 + 4.0 * v * r2
+
+
+@njit(**INLINE)
+def saddle_kernel(p, x, g, f):
+    # f = x^2/2 + y^4/4 - y^2/2: a strict saddle at 0, minima at (0, +-1)
+    n = x.shape[1]
+    for j in range(n):
+        u, v = x[0, j], x[1, j]
+        f[j] = 0.5 * u * u + 0.25 * v * v * v * v - 0.5 * v * v
+        g[0, j] = u
+        g[1, j] = v * v * v - v
+
+
+@njit(**INLINE)
+def styblinski_tang_kernel(p, x, g, f):
+    # f = 1/2 sum_i x_i^4 - 16 x_i^2 + 5 x_i
+    d, n = x.shape
+    for j in range(n):
+        f[j] = 0.0
+    for i in range(d):
+        for j in range(n):
+            xi = x[i, j]
+            x2 = xi * xi
+            f[j] += 0.5 * (x2 * x2 - 16.0 * x2 + 5.0 * xi)
+            g[i, j] = 2.0 * x2 * xi - 16.0 * xi + 2.5
+
+
+@njit(**INLINE)
+def objective_inline(kind, p, x, g, f):
+    """Dispatch on the problem kind.
+
+    Inlined (Numba IR) into each rule's loop: a call boundary here costs ~45 ns a step,
+    because the arrays escape and their shapes stop being constants.
+    """
+    if kind == ROSENBROCK:
+        rosenbrock_kernel(p, x, g, f)
+    elif kind == QUADRATIC:
+        quadratic_kernel(p, x, g, f)
+    elif kind == RASTRIGIN:
+        rastrigin_kernel(p, x, g, f)
+    elif kind == BEALE:
+        beale_kernel(p, x, g, f)
+    elif kind == HIMMELBLAU:
+        himmelblau_kernel(p, x, g, f)
+    elif kind == SADDLE:
+        saddle_kernel(p, x, g, f)
+    elif kind == STYBLINSKI_TANG:
+        styblinski_tang_kernel(p, x, g, f)
+
+
+@njit(**JIT)
+def objective(kind, p, x, g, f):
+    """Objective and gradient of a block of points (what Problem.f and Problem.grad call)."""
+    objective_inline(kind, p, x, g, f)
+
+
+@njit(**JIT)
+def hessian(kind, p, x):
+    """Analytic Hessian at one point x of shape (d,)."""
+    d = x.shape[0]
+    h = np.zeros((d, d))
+    if kind == ROSENBROCK:
+        a, b = p[0], p[1]
+        for i in range(d - 1):
+            xi = x[i]
+            r = x[i + 1] - xi * xi
+            h[i, i] += 12.0 * b * xi * xi - 4.0 * b * x[i + 1] + 2.0
+            h[i, i + 1] += -4.0 * b * xi
+            h[i + 1, i] += -4.0 * b * xi
+            h[i + 1, i + 1] += 2.0 * b
+    elif kind == QUADRATIC:
+        for i in range(d):
+            for k in range(d):
+                h[i, k] = p[i * d + k]
+    elif kind == RASTRIGIN:
+        w = 2.0 * math.pi
+        for i in range(d):
+            h[i, i] = 2.0 + p[0] * w * w * math.cos(w * x[i])
+    elif kind == BEALE:
+        u, v = x[0], x[1]
+        r1, r2, r3 = 1.5 - u + u * v, 2.25 - u + u * v * v, 2.625 - u + u * v * v * v
+        a1, a2, a3 = v - 1.0, v * v - 1.0, v * v * v - 1.0        # d r_k / du
+        b1, b2, b3 = u, 2.0 * u * v, 3.0 * u * v * v              # d r_k / dv
+        h[0, 0] = 2.0 * (a1 * a1 + a2 * a2 + a3 * a3)
+        h[0, 1] = 2.0 * (a1 * b1 + a2 * b2 + a3 * b3 + r1 + 2.0 * v * r2 + 3.0 * v * v * r3)
+        h[1, 0] = h[0, 1]
+        h[1, 1] = 2.0 * (b1 * b1 + b2 * b2 + b3 * b3 + r2 * 2.0 * u + r3 * 6.0 * u * v)
+    elif kind == HIMMELBLAU:
+        u, v = x[0], x[1]
+        h[0, 0] = 12.0 * u * u + 4.0 * v - 42.0
+        h[0, 1] = 4.0 * (u + v)
+        h[1, 0] = h[0, 1]
+        h[1, 1] = 12.0 * v * v + 4.0 * u - 26.0
+    elif kind == SADDLE:
+        h[0, 0] = 1.0
+        h[1, 1] = 3.0 * x[1] * x[1] - 1.0
+    elif kind == STYBLINSKI_TANG:
+        for i in range(d):
+            h[i, i] = 6.0 * x[i] * x[i] - 16.0
+    return h
+
+
+# ----------------------------------------------------------------------------- record
+
+def _as_block(x, d):
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-1:] != (d,):
+        raise ValueError(f"x must have shape (..., {d}), got {x.shape}")
+    return np.ascontiguousarray(x.reshape(-1, d).T), x.shape[:-1]
+
+
+def _kernel_f(kind, params, d, x):
+    X, lead = _as_block(x, d)
+    G = np.empty_like(X)
+    F = np.empty(X.shape[1])
+    objective(kind, params, X, G, F)
+    return float(F[0]) if lead == () else F.reshape(lead)
+
+
+def _kernel_grad(kind, params, d, x):
+    X, lead = _as_block(x, d)
+    G = np.empty_like(X)
+    F = np.empty(X.shape[1])
+    objective(kind, params, X, G, F)
+    return G[:, 0].copy() if lead == () else G.T.reshape(lead + (d,))
+
+
+def _kernel_hess(kind, params, d, x):
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape != (d,):
+        raise ValueError(f"x must have shape ({d},), got {x.shape}")
+    return hessian(kind, params, x)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Problem:
+    """A test problem as a record.
+
+    Fields: ``name``; ``f(x)`` and ``grad(x)`` (``x`` of shape ``(d,)`` or ``(..., d)``);
+    ``hess(x)`` or ``None``; start point ``x0``; minimiser ``x_star`` (``None`` when there
+    is no finite one or it is unknown) and ``f_star``; ``domain``, the plot box
+    ``((xlo, xhi), (ylo, yhi))`` of the first two coordinates; ``reference``.
+    ``noise``/``seed`` add Gaussian noise of that standard deviation to every gradient
+    the optimizer sees (the same noise for the same seed, in ``run`` and ``sweep``).
+    ``minima`` lists known local minimisers (basins of attraction).  Built-ins carry a
+    compiled ``kernel`` id and float ``params``; a user-defined problem leaves them unset
+    and runs through a Python loop (no compilation).
+    """
+
+    name: str
+    f: Callable
+    grad: Callable
+    hess: Callable | None = None
+    x0: np.ndarray
+    x_star: np.ndarray | None = None
+    f_star: float | None = None
+    domain: tuple | None = None
+    reference: str = "user-defined"
+    noise: float = 0.0
+    seed: int = 0
+    minima: tuple = ()
+    kernel: int = -1
+    params: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    description: str = ""
+
+    def __post_init__(self):
+        x0 = np.array(self.x0, dtype=np.float64).reshape(-1)
+        object.__setattr__(self, "x0", x0)
+        if self.x_star is not None:
+            object.__setattr__(self, "x_star", np.array(self.x_star, dtype=np.float64).reshape(-1))
+        if self.domain is None:
+            c = x0[:2] if x0.size >= 2 else np.r_[x0, 0.0]
+            object.__setattr__(self, "domain", ((c[0] - 2.0, c[0] + 2.0), (c[1] - 2.0, c[1] + 2.0)))
+        if not (np.isfinite(self.noise) and self.noise >= 0):
+            raise ValueError(f"noise must be a finite standard deviation >= 0, got {self.noise!r}")
+
+    @property
+    def dim(self) -> int:
+        return self.x0.size
+
+    @property
+    def bound(self) -> float:
+        """A run that leaves the box |x_i| <= bound is reported as diverged."""
+        return 1e6 * max(1.0, max(abs(v) for lim in self.domain for v in lim))
+
+    def with_noise(self, noise: float, seed: int = 0) -> "Problem":
+        """The same problem with Gaussian gradient noise of standard deviation ``noise``."""
+        return dataclasses.replace(self, noise=float(noise), seed=int(seed))
+
+    def grid(self, n: int = 100):
+        """Points of an n x n grid over the domain, shape (n*n, 2) (first two coordinates)."""
+        (x_lo, x_hi), (y_lo, y_hi) = self.domain
+        X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
+        return np.column_stack([X.ravel(), Y.ravel()])
+
+    def __repr__(self):
+        extra = f", noise={self.noise}" if self.noise else ""
+        return f"Problem({self.name!r}, dim={self.dim}{extra})"
+
+
+def _builtin(kind, params, *, name, dim, x0, x_star, f_star, domain, reference, description,
+             noise=0.0, seed=0, minima=(), hess=True):
+    params = np.ascontiguousarray(params, dtype=np.float64)
+    return Problem(
+        name=name,
+        f=functools.partial(_kernel_f, kind, params, dim),
+        grad=functools.partial(_kernel_grad, kind, params, dim),
+        hess=functools.partial(_kernel_hess, kind, params, dim) if hess else None,
+        x0=x0, x_star=x_star, f_star=f_star, domain=domain, reference=reference,
+        noise=float(noise), seed=int(seed), minima=tuple(np.asarray(m, float) for m in minima),
+        kernel=kind, params=params, description=description)
+
+
+# ----------------------------------------------------------------------------- built-ins
+
+_ROSEN_REF = ("H. H. Rosenbrock, 'An automatic method for finding the greatest or least value "
+              "of a function', The Computer Journal 3(3):175-184, 1960.")
+
+
+def rosenbrock(a: float = 1.0, b: float = 100.0, *, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""Rosenbrock's banana valley, :math:`f(x, y) = (a - x)^2 + b (y - x^2)^2`.
+
+    Minimum :math:`f^* = 0` at :math:`(a, a^2)`; start :math:`(-1.5, 2)`.
+    """
+    return _builtin(ROSENBROCK, [a, b], name="rosenbrock", dim=2, x0=[-1.5, 2.0], x_star=[a, a * a],
+                    f_star=0.0, domain=((-2.0, 2.0), (-1.0, 3.0)), reference=_ROSEN_REF,
+                    description="curved valley, ill-conditioned near the minimum", noise=noise, seed=seed)
+
+
+def rosenbrock_nd(n: int = 10, a: float = 1.0, b: float = 100.0, *, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""n-D Rosenbrock, :math:`f(x) = \sum_{i=1}^{n-1} b (x_{i+1} - x_i^2)^2 + (a - x_i)^2`.
+
+    Global minimum :math:`f^* = 0` at :math:`x = (1, \dots, 1)` (for a = 1); for
+    4 <= n <= 7 there is also a local minimum near :math:`(-1, 1, \dots, 1)`.
+    Start: :math:`x_i = -1.2` for odd i, 1 for even i (the classic start).
+    """
+    n = _check_dim(n, "n", 2)
+    if a != 1.0:
+        raise ValueError("rosenbrock_nd supports a = 1 only (x_star is known in closed form there)")
+    x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
+    return _builtin(ROSENBROCK, [a, b], name=f"rosenbrock_nd({n})", dim=n, x0=x0, x_star=np.ones(n),
+                    f_star=0.0, domain=((-2.0, 2.0), (-1.0, 3.0)),
+                    reference=_ROSEN_REF + " n-D form: Y.-W. Shang, Y.-H. Qiu, Evolutionary Computation 14(1), 2006.",
+                    description="coupled chain of banana valleys", noise=noise, seed=seed)
+
+
+def quadratic(eigs=(1.0, 10.0), angle: float = 0.0, *, center=None, basis_seed: int | None = None,
+              x0=None, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""Quadratic :math:`f(x) = \tfrac12 (x - c)^\top A (x - c)` with :math:`A = Q\,\mathrm{diag}(\lambda)\,Q^\top`.
+
+    ``eigs`` is any spectrum (positive for a minimum; a negative eigenvalue makes a saddle and
+    ``x_star=None``).  In 2-D, Q rotates by ``angle`` radians; in higher dimension
+    ``basis_seed`` draws a random orthogonal Q (None keeps the axes).  GD is stable for
+    :math:`\eta < 2/\lambda_{max}`, fastest at :math:`\eta = 2/(\lambda_{min}+\lambda_{max})`.
+    """
+    lam = np.asarray(eigs, dtype=np.float64).reshape(-1)
+    d = lam.size
+    if d < 1 or not np.all(np.isfinite(lam)):
+        raise ValueError(f"eigs must be a non-empty sequence of finite numbers, got {eigs!r}")
+    if d == 2:
+        cs, sn = math.cos(angle), math.sin(angle)
+        Q = np.array([[cs, -sn], [sn, cs]])
+    elif basis_seed is not None:
+        Q, R = np.linalg.qr(np.random.default_rng(basis_seed).standard_normal((d, d)))
+        Q = Q * np.sign(np.diag(R))
+    else:
+        if angle:
+            raise ValueError("angle applies to 2-D quadratics; use basis_seed for d > 2")
+        Q = np.eye(d)
+    A = (Q * lam) @ Q.T
+    A = 0.5 * (A + A.T)   # exactly symmetric
+    c = np.zeros(d) if center is None else np.asarray(center, dtype=np.float64).reshape(d)
+    if x0 is None:
+        x0 = c + np.where(np.arange(d) % 2 == 0, 1.5, -1.0) if d > 1 else c + 1.5
+    convex = bool(np.all(lam > 0))
+    span = 2.5 + float(np.max(np.abs(np.asarray(x0) - c)))
+    lam_txt = ", ".join(f"{v:g}" for v in lam[:4]) + (", ..." if d > 4 else "")
+    return _builtin(QUADRATIC, np.concatenate([A.ravel(), c]), name=f"quadratic([{lam_txt}], angle={angle:g})",
+                    dim=d, x0=x0, x_star=c if convex else None, f_star=0.0 if convex else None,
+                    domain=((c[0] - span, c[0] + span), (c[min(1, d - 1)] - span, c[min(1, d - 1)] + span)),
+                    reference="Convex quadratic model; see Goh, 'Why Momentum Really Works', Distill 2017.",
+                    description=f"condition number {np.max(np.abs(lam)) / np.min(np.abs(lam)):g}",
+                    noise=noise, seed=seed)
+
+
+def rastrigin(n: int = 2, A: float = 10.0, *, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""Rastrigin, :math:`f(x) = A n + \sum_i x_i^2 - A\cos(2\pi x_i)`: a bowl with a lattice of local minima.
+
+    Global minimum :math:`f^* = 0` at 0; domain :math:`[-5.12, 5.12]^n`.
+    """
+    n = _check_dim(n, "n", 1)
+    return _builtin(RASTRIGIN, [A], name=f"rastrigin({n})", dim=n, x0=np.full(n, 2.2), x_star=np.zeros(n),
+                    f_star=0.0, domain=((-5.12, 5.12), (-5.12, 5.12)),
+                    reference="L. A. Rastrigin, Systems of extremal control, 1974; H. Muehlenbein et al., Parallel Computing 17, 1991.",
+                    description="highly multimodal", noise=noise, seed=seed)
+
+
+def beale(*, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""Beale, :math:`f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2`.
+
+    Minimum :math:`f^* = 0` at (3, 0.5); flat plateaus and sharp ridges.
+    """
+    return _builtin(BEALE, [], name="beale", dim=2, x0=[1.0, 1.4], x_star=[3.0, 0.5], f_star=0.0,
+                    domain=((-4.5, 4.5), (-4.5, 4.5)),
+                    reference="E. M. L. Beale, 'On an iterative method for finding a local minimum of a function "
+                              "of more than one variable', Princeton Tech. Rep. 25, 1958.",
+                    description="flat plateaus and steep walls", noise=noise, seed=seed)
+
+
+_HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118086952745, 3.131312518250573),
+                      (-3.779310253377747, -3.283185991286170), (3.584428340330492, -1.848126526964404))
+
+
+def himmelblau(*, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""Himmelblau, :math:`f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2`: four minima with :math:`f^* = 0`.
+
+    ``x_star`` is (3, 2); ``minima`` lists all four (basins of attraction).
+    """
+    return _builtin(HIMMELBLAU, [], name="himmelblau", dim=2, x0=[0.0, 0.0], x_star=[3.0, 2.0], f_star=0.0,
+                    domain=((-5.0, 5.0), (-5.0, 5.0)), minima=_HIMMELBLAU_MINIMA,
+                    reference="D. M. Himmelblau, Applied Nonlinear Programming, McGraw-Hill, 1972.",
+                    description="four global minima", noise=noise, seed=seed)
+
+
+def saddle(*, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""A strict saddle, :math:`f = x^2/2 + y^4/4 - y^2/2`.
+
+    Hessian diag(1, -1) at the saddle (0, 0); minima (0, +-1) with :math:`f^* = -1/4`.
+    Gradient descent started on the x-axis converges to the saddle; any perturbation in
+    y escapes (Lee et al. 2016, 'Gradient descent only converges to minimizers').
+    """
+    return _builtin(SADDLE, [], name="saddle", dim=2, x0=[1.5, 1e-3], x_star=[0.0, 1.0], f_star=-0.25,
+                    domain=((-2.0, 2.0), (-1.8, 1.8)), minima=((0.0, 1.0), (0.0, -1.0)),
+                    reference="J. D. Lee, M. Simchowitz, M. I. Jordan, B. Recht, 'Gradient descent only "
+                              "converges to minimizers', COLT 2016.",
+                    description="strict saddle at the origin", noise=noise, seed=seed)
+
+
+_ST_XMIN = -2.903534027771178   # root of 2x^3 - 16x + 2.5 = 0 (the global one)
+
+
+def styblinski_tang(n: int = 2, *, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""Styblinski-Tang, :math:`f(x) = \tfrac12 \sum_i x_i^4 - 16 x_i^2 + 5 x_i`.
+
+    Global minimum at :math:`x_i = -2.903534...`, :math:`f^* = -39.16617 n`; 2^n local minima.
+    """
+    n = _check_dim(n, "n", 1)
+    roots = np.sort(np.roots([2.0, 0.0, -16.0, 2.5]).real)   # the two minima per coordinate: roots[0], roots[2]
+    xs = np.full(n, _ST_XMIN)
+    f_star = float(styblinski_tang_value(xs))
+    minima = ()
+    if n == 2:
+        minima = tuple((u, v) for u in roots[[0, 2]] for v in roots[[0, 2]])
+    return _builtin(STYBLINSKI_TANG, [], name=f"styblinski_tang({n})", dim=n, x0=np.full(n, 0.5),
+                    x_star=xs, f_star=f_star, domain=((-5.0, 5.0), (-5.0, 5.0)), minima=minima,
+                    reference="M. A. Styblinski, T.-S. Tang, 'Experiments in nonconvex optimization', "
+                              "Neural Networks 3(4):467-483, 1990.",
+                    description="2^n local minima", noise=noise, seed=seed)
+
+
+def styblinski_tang_value(x):
+    x = np.asarray(x, float)
+    return 0.5 * float(np.sum(x ** 4 - 16 * x ** 2 + 5 * x))
+
+
+def _check_dim(n, name, lo):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {n!r}")
+    return int(n)
+
+
+#: name -> constructor, for lookup by name and the contract tests.
+registry = {
+    "rosenbrock": rosenbrock,
+    "rosenbrock_nd": rosenbrock_nd,
+    "quadratic": quadratic,
+    "rastrigin": rastrigin,
+    "beale": beale,
+    "himmelblau": himmelblau,
+    "saddle": saddle,
+    "styblinski_tang": styblinski_tang,
+}
+
+
+def names():
+    return sorted(registry)
+
+
+def get(name: str, **kwargs) -> Problem:
+    """A built-in problem by name; unknown names raise ValueError with the closest matches."""
+    from ._errors import unknown_name
+    if name not in registry:
+        raise unknown_name("problem", name, registry)
+    return registry[name](**kwargs)

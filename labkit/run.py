@@ -1,0 +1,179 @@
+"""``run``: one trajectory of one rule on one problem, and its result type."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import optim as _optim
+from ._errors import DivergenceWarning
+from .problems import Problem
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """The result of :func:`run`.
+
+    ``xs`` has shape ``(n, d)``: the start point and every iterate (``n = steps + 1``
+    unless the run diverged).  ``f`` and ``grad_norm`` are evaluated at each row of
+    ``xs`` (the gradient norm of what the rule saw, noise included); ``step_norm[k]`` is
+    ``|x_{k+1} - x_k|``.  A diverged run stops at its last finite point:
+    ``diverged=True`` and ``diverged_at`` is the index of the first bad iterate.
+    """
+
+    xs: np.ndarray
+    f: np.ndarray
+    grad_norm: np.ndarray
+    diverged: bool
+    diverged_at: int | None
+    rule: _optim.Rule
+    problem: Problem = field(repr=False)
+    steps: int = 0
+
+    @property
+    def step_norm(self) -> np.ndarray:
+        """``|x_{k+1} - x_k|`` for each step (computed on first use)."""
+        cached = self.__dict__.get("_step_norm")
+        if cached is None:
+            cached = np.sqrt(np.sum(np.diff(self.xs, axis=0) ** 2, axis=1))
+            object.__setattr__(self, "_step_norm", cached)
+        return cached
+
+    @property
+    def hyperparameters(self) -> dict:
+        return dict(self.rule.hyperparameters)
+
+    @property
+    def x_final(self) -> np.ndarray:
+        return self.xs[-1]
+
+    @property
+    def f_final(self) -> float:
+        return float(self.f[-1])
+
+    @property
+    def label(self) -> str:
+        return repr(self.rule)
+
+    def to_frame(self):
+        """A tidy pandas frame: one row per iterate (step, x_0..x_{d-1}, f, grad_norm, step_norm, rule)."""
+        import pandas as pd
+        n, d = self.xs.shape
+        frame = pd.DataFrame({"step": np.arange(n)})
+        for i in range(d):
+            frame[f"x_{i}"] = self.xs[:, i]
+        frame["f"] = self.f
+        frame["grad_norm"] = self.grad_norm
+        frame["step_norm"] = np.append(self.step_norm, np.nan)   # no step from the last point
+        frame["rule"] = self.rule.name
+        frame["problem"] = self.problem.name
+        return frame
+
+    def __repr__(self):
+        status = f"diverged at step {self.diverged_at}" if self.diverged else f"f={self.f_final:.6g}"
+        return f"Trajectory({self.rule!r} on {self.problem.name}, {len(self.xs) - 1} steps, {status})"
+
+
+def _steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    return int(steps)
+
+
+def _start(problem: Problem, x0) -> np.ndarray:
+    if x0 is None:
+        return problem.x0.copy()
+    x = np.array(x0, dtype=np.float64)
+    if x.shape != (problem.dim,):
+        raise ValueError(f"x0 must have shape ({problem.dim},) for {problem.name}, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x0 must be finite, got {x0!r}")
+    return x
+
+
+def _schedule(schedule, steps) -> np.ndarray:
+    """Per-step multipliers of the base step size (ones when there is no schedule)."""
+    if schedule is None:
+        return np.ones(steps)
+    if callable(schedule):
+        m = np.array([schedule(k) for k in range(steps)], dtype=np.float64)
+    else:
+        m = np.array(schedule, dtype=np.float64).reshape(-1)
+        if m.size != steps:
+            raise ValueError(f"schedule must have one multiplier per step ({steps}), got {m.size}")
+    if not np.all(np.isfinite(m) & (m >= 0)):
+        raise ValueError("schedule must give finite multipliers >= 0")
+    return m
+
+
+def _cfg(problem: Problem, tol: float) -> np.ndarray:
+    f_star = np.nan if problem.f_star is None else float(problem.f_star)
+    return np.array([problem.noise, f_star, float(tol), problem.bound])
+
+
+def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, tol: float = 1e-8,
+        **hyperparameters) -> Trajectory:
+    """Run ``rule`` for ``steps`` steps on ``problem`` from ``x0`` (default ``problem.x0``).
+
+    ``rule`` is a :class:`~labkit.optim.Rule` (``lk.optim.adam(lr=0.01)``) or a name with
+    hyperparameters as keywords (``run(p, "adam", 500, lr=0.01)``).  ``schedule`` is a
+    function of the step ``k = 0, 1, ...`` returning the multiplier of the base step size
+    (or an array of them).  A run that produces a non-finite value or leaves the
+    problem's box stops there with a :class:`DivergenceWarning`: the trajectory keeps
+    only finite points and reports ``diverged_at``.
+    """
+    rule = _optim.get(rule, **hyperparameters)
+    steps = _steps(steps)
+    x = _start(problem, x0)
+    sched = _schedule(schedule, steps)
+    if problem.kernel >= 0:
+        xs, fs, gs, n = _run_compiled(problem, rule, x, sched, tol)
+    else:
+        xs, fs, gs, n = _run_python(problem, rule, x, sched)
+    diverged = n < steps + 1
+    xs, fs, gs = xs[:n], fs[:n], gs[:n]
+    if diverged:
+        warnings.warn(f"{rule!r} on {problem.name} diverged at step {n} (non-finite value or |x| > "
+                      f"{problem.bound:g}); the trajectory stops at the last finite point. "
+                      f"Try a smaller lr.", DivergenceWarning, stacklevel=2)
+    return Trajectory(xs, fs, gs, diverged, n if diverged else None, rule, problem, steps)
+
+
+def _run_compiled(problem, rule, x, sched, tol):
+    from ._engine import KERNELS
+    n, xs, fs, gs, _ = KERNELS[rule.kind][0](problem.kernel, problem.params, np.array(rule.hp), x,
+                                             np.array(rule.state0), rule.lr, problem.seed, sched,
+                                             _cfg(problem, tol))
+    return xs, fs, gs, n
+
+
+def _run_python(problem, rule, x, sched):
+    """Problems given as Python functions: the same compiled update, driven from Python."""
+    from ._engine import step_kernel
+    steps, d = sched.size, x.size
+    X = x.reshape(d, 1).copy()
+    S = np.empty((4, d, 1))
+    S[:] = np.asarray(rule.state0).reshape(4, 1, 1)
+    acc = np.zeros(8)
+    acc[::2] = 1.0
+    hp = np.array(rule.hp)
+    from ._engine import noise_table
+    noise = noise_table(problem.seed, steps, d, problem.noise) if problem.noise else None
+    xs, fs, gs = np.empty((steps + 1, d)), np.empty(steps + 1), np.empty(steps + 1)
+    bound = problem.bound
+    for k in range(steps + 1):
+        xk = X[:, 0].copy()
+        fk = float(problem.f(xk))
+        g = np.asarray(problem.grad(xk), dtype=np.float64).reshape(d)
+        if problem.noise:
+            g = g + noise[k]
+        gn = float(np.sqrt(g @ g))
+        if not (abs(fk) <= 1e300 and gn <= 1e300 and np.all(np.abs(xk) <= bound)):
+            return xs, fs, gs, k
+        xs[k], fs[k], gs[k] = xk, fk, gn
+        if k == steps:
+            break
+        step_kernel(rule.kind, hp, X, g.reshape(d, 1).copy(), S, float(k + 1), acc,
+                    np.array([rule.lr * sched[k]]), np.array([gn]))
+    return xs, fs, gs, steps + 1
