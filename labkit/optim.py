@@ -437,6 +437,27 @@ registry = {
 }
 
 
+#: What each rule claims to do, checked by tests/test_registry.py: on (problem, problem
+#: kwargs) with these hyperparameters, f - f_star <= tol after this many steps.  Sign and
+#: normalised rules move by lr every step, so at a constant lr they only get within
+#: about lr of the minimiser (a looser tol).
+CLAIMS = {
+    "sgd": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.15}, 300, 1e-12),
+            ("rosenbrock", {}, {"lr": 1e-3, "momentum": 0.9}, 5000, 1e-10)],
+    "adam": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.05}, 2000, 1e-12),
+             ("rosenbrock", {}, {"lr": 0.02}, 5000, 1e-12)],
+    "adamw": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.05, "weight_decay": 0.0}, 2000, 1e-12),
+              ("rosenbrock", {}, {"lr": 0.02, "weight_decay": 0.0}, 5000, 1e-12)],
+    "adagrad": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.5}, 2000, 1e-12)],
+    "rmsprop": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-2}, 2000, 1e-3)],
+    "sign_sgd": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
+    "signum": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
+    "lion": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4),
+             ("rosenbrock", {}, {"lr": 1e-3}, 5000, 1e-4)],
+    "normalized_gd": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
+}
+
+
 def names():
     return sorted(registry)
 
@@ -447,6 +468,11 @@ def get(name: str, **hyperparameters) -> Rule:
         return name.replace(**hyperparameters) if hyperparameters else name
     if name not in registry:
         raise unknown_name("optimizer", name, registry)
+    import inspect
+    allowed = inspect.signature(registry[name]).parameters
+    for key in hyperparameters:
+        if key not in allowed:
+            raise unknown_name(f"hyperparameter of {name}:", key, allowed)
     return registry[name](**hyperparameters)
 
 

@@ -1,0 +1,2 @@
+def record(name, value):
+    raise NotImplementedError
