@@ -81,7 +81,7 @@ def _loop(prep, step, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, record, xs, 
             if not (abs(F[0]) <= F_MAX and gn <= F_MAX and xm <= bound):
                 return k
             fs[k] = F[0]
-            gs[k] = GN[0] = gn
+            gs[k] = gn
         else:
             if sigma > 0.0:
                 for i in range(d):
@@ -112,9 +112,15 @@ def _loop(prep, step, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, record, xs, 
             break
         t = float(k + 1)
         c = prep(t, hp, acc)
-        for j in range(B):
-            LR[j] = lr0[j] * mults[k]
-        _apply(step, X, G, S, t, LR, GN, hp, c)
+        if record:
+            lr = lr0[0] * mults[k]
+            for i in range(d):
+                X[i, 0], s = step(X[i, 0], G[i, 0], (S[0, i, 0], S[1, i, 0], S[2, i, 0], S[3, i, 0]), t, lr, gn, hp, c)
+                S[0, i, 0], S[1, i, 0], S[2, i, 0], S[3, i, 0] = s
+        else:
+            for j in range(B):
+                LR[j] = lr0[j] * mults[k]
+            _apply(step, X, G, S, t, LR, GN, hp, c)
     return steps + 1
 
 
