@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 import warnings
 
 import numpy as np
@@ -154,18 +155,28 @@ def _sweep_compiled(problem, name, rules, inner, lane_lr, lane_x0, lane_seed, sc
     hit = np.full(L, -1, dtype=np.int64)
     div_at = np.full(L, -1, dtype=np.int64)
     cfg = _cfg(problem, tol)
-    estimate = L * sched.size * (d + 2) * _NS_PER_LANE_STEP / max(1, get_num_threads())
+    threads = max(1, get_num_threads())
+    estimate = L * sched.size * (d + 2) * _NS_PER_LANE_STEP / threads
     show = estimate > 1.0 if progress is None else bool(progress)
     nb = len(HP)
-    chunks = max(1, min(nb // max(1, get_num_threads()), 50)) if show else 1
+    # Disjoint ranges of blocks, run on `threads` threads (the kernels release the GIL);
+    # more chunks than threads when a progress bar is shown, so that it moves.
+    chunks = min(nb, threads * (8 if show else 1))
     edges = np.linspace(0, nb, chunks + 1).astype(int)
+    kernel = KERNELS[rules[0].kind][1]
+
+    def work(b0, b1):
+        kernel(problem.kernel, problem.params, HP[b0:b1], S0[b0:b1], starts[b0:b1 + 1], X0, lane_lr, lane_seed,
+               sched, cfg, X_out, f_last, hit, div_at)
+        return int(starts[b1] - starts[b0])
+
     with _progress(L, show, f"sweep {name}") as bar:
-        for b0, b1 in zip(edges[:-1], edges[1:]):
-            if b1 <= b0:
-                continue
-            KERNELS[rules[0].kind][1](problem.kernel, problem.params, HP[b0:b1], S0[b0:b1], starts[b0:b1 + 1], X0,
-                         lane_lr, lane_seed, sched, cfg, X_out, f_last, hit, div_at)
-            bar.update(int(starts[b1] - starts[b0]))
+        if chunks <= 1:
+            bar.update(work(0, nb))
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                for done in pool.map(work, edges[:-1], edges[1:]):
+                    bar.update(done)
     return X_out, f_last, hit, div_at
 
 
