@@ -57,8 +57,22 @@ def _choose_cache_dir() -> str | None:
         if base:
             path = Path(base) / f"numba-{_source_hash()}"
             if _writable(path):
+                _prune(path)
                 return str(path)
     return None
+
+
+def _prune(keep: Path, max_age_days: float = 7.0) -> None:
+    """Drop caches of older labkit sources, unused for a week (each edit makes a new one)."""
+    import time
+    cutoff = time.time() - max_age_days * 86400
+    for old in keep.parent.glob("numba-*"):
+        try:
+            if old != keep and old.stat().st_mtime < cutoff:
+                import shutil
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
 
 
 CACHE_DIR = _choose_cache_dir()
