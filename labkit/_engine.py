@@ -71,6 +71,7 @@ def _loop(prep, step, objective, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, r
     for q in range(0, 8, 2):
         acc[q] = 1.0                      # running powers beta**0 (see _jit.power_step)
     alive = B
+    e_stride = 1 if E.shape[0] > 1 else 0    # a branch-free zero add when there is no noise
     for k in range(steps + 1):
         objective(kind, p, X, G, F)
         if record:
@@ -78,7 +79,7 @@ def _loop(prep, step, objective, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, r
             gn = 0.0
             xm = 0.0
             for i in range(d):
-                G[i, 0] += E[k, i]
+                G[i, 0] += E[k * e_stride, i]
                 gn += G[i, 0] * G[i, 0]
                 xm = max(xm, abs(X[i, 0]))
                 xs[k, i] = X[i, 0]
@@ -145,7 +146,7 @@ def _run(prep, step, kind, p, hp, x0, s0, lr, seed, mults, cfg):
     gs = np.empty(steps + 1)
     lr0 = np.full(1, lr)
     seeds = np.full(1, seed)
-    E = np.zeros((steps + 1, d))
+    E = np.zeros((steps + 1 if cfg[0] > 0.0 else 1, d))   # one zero row when noiseless
     if cfg[0] > 0.0:
         for k in range(steps + 1):
             for i in range(d):

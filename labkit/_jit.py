@@ -115,7 +115,7 @@ def fma(typingctx, a, b, c):
 # amplifies past 1e-11 in 1,000 steps).  A single rounding is also the more accurate choice.
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def lerp(a, b, w):
     """a + w (b - a), as torch.lerp computes it: fused, with the form depending on |w|."""
     if abs(w) < 0.5:
@@ -123,7 +123,7 @@ def lerp(a, b, w):
     return fma(a - b, 1.0 - w, b)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def sign(x):
     """sign with sign(0) = 0, as torch and numpy (a coordinate with zero argument does not move)."""
     if x > 0.0:
@@ -133,7 +133,7 @@ def sign(x):
     return x * 0.0  # 0 stays 0, nan stays nan
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def power_step(acc, k, base):
     """Advance the running power acc[k] + acc[k+1] (a double-double) by one factor of base.
 
