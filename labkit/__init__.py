@@ -16,6 +16,7 @@ try:
 finally:
     _jit.end_kernel_imports()
 
+from . import schedules
 from ._errors import DivergenceWarning
 from .problems import Problem
 from .record import record
@@ -32,6 +33,7 @@ __all__ = [
     "problems",
     "record",
     "run",
+    "schedules",
     "sweep",
     "viz",
 ]

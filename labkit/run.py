@@ -97,7 +97,15 @@ def _schedule(schedule, steps) -> np.ndarray:
     if schedule is None:
         return np.ones(steps)
     if callable(schedule):
-        m = np.array([schedule(k) for k in range(steps)], dtype=np.float64)
+        m = None
+        try:       # vectorised first (lk.schedules, numpy expressions), then step by step
+            out = np.asarray(schedule(np.arange(steps)), dtype=np.float64)
+            if out.shape in ((), (steps,)):
+                m = np.broadcast_to(out, (steps,)).copy()
+        except (TypeError, ValueError):
+            pass
+        if m is None:
+            m = np.array([schedule(k) for k in range(steps)], dtype=np.float64)
     else:
         m = np.array(schedule, dtype=np.float64).reshape(-1)
         if m.size != steps:
