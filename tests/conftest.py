@@ -1,0 +1,18 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# tools/run_notebooks.py is both `make notebooks` and the notebook tests' runner.
+sys.path.insert(0, str(ROOT / "tools"))
+
+import run_notebooks  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_jupyter():
+    """Empty per-user Jupyter/IPython dirs for the whole session: a user-level kernelspec
+    or config must not decide which Python runs the notebooks, or what they compute."""
+    with run_notebooks.isolated_jupyter():
+        yield

@@ -1,0 +1,165 @@
+"""Every notebook is a regression test: it runs headless with the small parameters in its
+baseline, and what it records must match data/baselines/<stem>.json (see tools/run_notebooks.py).
+"""
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import run_notebooks as nbrun
+
+# Every notebooks/*.ipynb, by glob, minus nbrun.EXCLUDE (kept there, with a reason per
+# notebook, so that `make notebooks` skips the same ones).
+NOTEBOOKS = nbrun.notebooks()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_records_match_baseline(path):
+    baseline = nbrun.load_baseline(path)
+    if baseline is None:
+        pytest.fail(f"{path.name} has no baseline {nbrun._rel(nbrun.baseline_path(path))}: write "
+                    '{"parameters": {<small values>}} there and run `make baselines`', pytrace=False)
+    try:
+        run = nbrun.run_notebook(path, baseline["parameters"])
+    except (nbrun.NotebookError, ValueError) as e:
+        pytest.fail(str(e), pytrace=False)
+    if not run.records:
+        pytest.fail(f"{path.name} records nothing: call lk.record(name, value) on the numbers "
+                    "it should keep producing", pytrace=False)
+    rows = nbrun.compare(path, run.records, baseline)
+    if not all(r.ok for r in rows):
+        pytest.fail(f"{path.name}: records differ from the baseline (executed copy: "
+                    f"{nbrun._rel(run.output)}); if intended, run `make baselines`\n"
+                    + nbrun.format_table(rows), pytrace=False)
+
+
+def _committed(path):
+    """The notebook as staged for commit (git index), else as on disk (untracked, no git).
+    Reading the index lets `make test` pass while the lab has saved outputs into the
+    working copy, and still catches them once they are staged."""
+    rel = path.relative_to(nbrun.ROOT).as_posix()
+    shown = subprocess.run(["git", "show", f":{rel}"], cwd=nbrun.ROOT, capture_output=True)
+    return nbformat.reads(shown.stdout.decode() if shown.returncode == 0 else path.read_text(),
+                          as_version=4)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_committed_clean(path):
+    nb = _committed(path)
+    with_outputs = [i for i, c in enumerate(nb.cells) if c.get("outputs")]
+    counted = [i for i, c in enumerate(nb.cells) if c.get("execution_count") is not None]
+    assert not with_outputs and not counted, (
+        f"{path.name}: cells {sorted(set(with_outputs + counted))} carry outputs or execution "
+        "counts; clear them (Edit > Clear Outputs of All Cells) before committing")
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", ())]
+    assert len(tagged) == 1, f"{path.name}: cells tagged 'parameters': {tagged}, need exactly one"
+    assert nb.cells[tagged[0]].cell_type == "code"
+
+
+def test_exclude_list_names_existing_notebooks():
+    missing = [name for name in nbrun.EXCLUDE if not (nbrun.NOTEBOOK_DIR / name).exists()]
+    assert not missing, f"EXCLUDE names notebooks that do not exist: {missing}"
+
+
+# --- the runner itself, on throwaway notebooks --------------------------------------------
+
+def _write_notebook(path, *sources):
+    """A notebook whose first cell is the parameters cell."""
+    cells = [nbformat.v4.new_code_cell(sources[0], metadata={"tags": ["parameters"]})]
+    cells += [nbformat.v4.new_code_cell(s) for s in sources[1:]]
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def test_runner_passes_parameters_and_collects_records(tmp_path):
+    path = _write_notebook(
+        tmp_path / "ok.ipynb",
+        "n = 1",
+        "import sys, numpy as np\nfrom labkit.record import record",
+        "record('twice', np.int64(2 * n))\n"
+        "record('halves', np.arange(n) / 2)\n"
+        "record('prefix', sys.prefix)\n"
+        "record('nested', {'a': (np.float32(0.5), float('nan')), 'ok': np.bool_(True)})")
+    run = nbrun.run_notebook(path, {"n": 3}, out_dir=tmp_path / "out")
+    # The kernel is this environment's Python, not whatever a user-level kernelspec names.
+    assert run.records.pop("prefix") == sys.prefix
+    assert run.records == {"twice": 6, "halves": [0.0, 0.5, 1.0],
+                           "nested": {"a": [0.5, "nan"], "ok": True}}
+    from labkit.record import MIME, read_records
+    assert MIME == nbrun.MIME
+    assert read_records(run.output) == {**run.records, "prefix": sys.prefix}
+    nbformat.validate(nbformat.read(run.output, as_version=4))     # records are valid outputs
+    # A baseline made from the run matches it; a nudged float beyond rtol does not.
+    baseline = nbrun.make_baseline(run)
+    assert baseline["parameters"] == {"n": 3}
+    assert set(baseline["records"]["halves"]) == {"value", "rtol", "atol"}
+    assert set(baseline["records"]["twice"]) == {"value"}
+    assert all(r.ok for r in nbrun.compare(path, run.records, baseline))
+    baseline["records"]["halves"]["value"][2] = 1.0 + 1e-5
+    (row,) = [r for r in nbrun.compare(path, run.records, baseline) if not r.ok]
+    assert row.name == "halves" and "[2]" in row.problem
+
+
+@pytest.mark.parametrize("before", [["x = n + 1"], []], ids=["cell2", "right-after-parameters"])
+def test_runner_reports_failing_cell(tmp_path, before):
+    path = _write_notebook(tmp_path / "bad.ipynb", "n = 1", *before,
+                           "def inner():\n    return 1 / 0\ninner()", "never = True")
+    with pytest.raises(nbrun.NotebookError) as info:
+        nbrun.run_notebook(path, {"n": 2}, out_dir=tmp_path / "out")
+    e = info.value
+    # Counted in the notebook as written, although papermill injected a parameters cell.
+    index = 1 + len(before)
+    assert e.cell_index == index and e.ename == "ZeroDivisionError"
+    message = str(e)
+    assert f"cell {index} raised ZeroDivisionError: division by zero" in message
+    assert "inner()" in message and "return 1 / 0" in message      # source and traceback
+    assert "\x1b[" not in message                                  # no ANSI colours
+    assert e.output.exists()                                       # executed copy kept
+
+
+def test_runner_rejects_unknown_parameters(tmp_path):
+    path = _write_notebook(tmp_path / "p.ipynb", "n = 1", "pass")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['nn'\]"):
+        nbrun.run_notebook(path, {"nn": 2}, out_dir=tmp_path / "out")
+
+
+def test_compare_semantics():
+    baseline = {"records": {
+        "f": {"value": 1.0, "rtol": 1e-6, "atol": 0.0},
+        "n": {"value": 3},
+        "flag": {"value": True},
+        "gone": {"value": "x"},
+    }}
+    rows = {r.name: r for r in nbrun.compare("nb.ipynb", {
+        "f": 1.0 + 5e-7, "n": 4, "flag": 1, "new": 0.5}, baseline)}
+    assert rows["f"].ok
+    assert not rows["n"].ok                     # ints are exact
+    assert not rows["flag"].ok                  # True is not 1
+    assert not rows["gone"].ok and not rows["new"].ok
+    assert "make baselines" in rows["new"].problem
+
+
+def test_record_validates_and_converts(monkeypatch):
+    import numpy as np
+    import IPython.display
+    from labkit.record import MIME, record
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw: shown.append(obj))
+    assert record("x", np.float64(0.25)) is None    # a cell ending in record() shows no Out[]
+    assert shown[-1][MIME] == {"name": "x", "value": 0.25}
+    assert type(shown[-1][MIME]["value"]) is float
+    assert shown[-1]["text/plain"] == "x = 0.25"
+    record("inf", [np.inf, -np.inf])
+    assert shown[-1][MIME]["value"] == ["inf", "-inf"]       # JSON has no infinity
+    json.dumps(shown[-1], allow_nan=False)
+    for name in ("", None, 3):
+        with pytest.raises(ValueError):
+            record(name, 1)
+    with pytest.raises(TypeError):
+        record("obj", object())
+    with pytest.raises(TypeError):
+        record("keys", {1: 2.0})
