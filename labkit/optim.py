@@ -178,6 +178,15 @@ class Rule:
     def lr(self) -> float:
         return self.hyperparameters["lr"]
 
+    @property
+    def label(self) -> str:
+        """Short name for legends: the rule and the hyperparameters that differ from its defaults."""
+        import inspect
+        defaults = {k: v.default for k, v in inspect.signature(registry[self.name]).parameters.items()}
+        shown = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.hyperparameters.items()
+                 if k == "lr" or defaults.get(k) != v]
+        return f"{self.name}({', '.join(shown)})"
+
     def replace(self, **hyperparameters) -> "Rule":
         """The same rule with some hyperparameters changed (validated again)."""
         return registry[self.name](**{**self.hyperparameters, **hyperparameters})

@@ -54,7 +54,8 @@ class Trajectory:
 
     @property
     def label(self) -> str:
-        return repr(self.rule)
+        """The rule with its non-default hyperparameters, e.g. ``adam(lr=0.05)`` (for legends)."""
+        return self.rule.label
 
     def to_frame(self):
         """A tidy pandas frame: one row per iterate (step, x_0..x_{d-1}, f, grad_norm, step_norm, rule)."""

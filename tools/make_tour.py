@@ -14,7 +14,7 @@ cells = [
     code("# Parameters (papermill overrides these in the regression test)\n"
          "steps = 2000\n"
          "lr = 0.05\n"
-         "sweep_points = 256",
+         "sweep_points = 64",
          metadata={"tags": ["parameters"]}),
     md("## The first screen\n\nFive lines: a problem, a rule, a run, a plot."),
     code("import labkit as lk\n"
@@ -23,6 +23,7 @@ cells = [
          "print(traj)\n"
          "lk.viz.trajectories(problem, [traj]);"),
     code("import numpy as np\n"
+         "assert traj.f_final < 1e-8, \"Adam should reach the bottom of the valley\"\n"
          "lk.record(\"adam_final_f\", traj.f_final)\n"
          "lk.record(\"adam_final_distance\", float(np.linalg.norm(traj.x_final - problem.x_star)))"),
     md("A `Trajectory` holds every iterate (`xs`), the loss and gradient norm at each one, and "
@@ -68,7 +69,9 @@ cells = [
          "best = df.loc[df.f_final.idxmin()]\n"
          "lk.record(\"sweep_best_lr\", float(best.lr))\n"
          "lk.record(\"sweep_diverged\", int(df.diverged.sum()))\n"
-         "lk.record(\"sweep_row_equals_run\", bool(df.f_final.iloc[0] == lk.run(problem, \"adam\", steps, lr=df.lr.iloc[0]).f_final))"),
+         "same = bool(df.f_final.iloc[0] == lk.run(problem, \"adam\", steps, lr=df.lr.iloc[0]).f_final)\n"
+         "assert same, \"a sweep lane is the same computation as a run\"\n"
+         "lk.record(\"sweep_row_equals_run\", same)"),
     md("## Divergence is reported, not plotted as NaN\n\n"
        "Plain gradient descent with a step too large for Rosenbrock's curvature blows up; the run "
        "stops at its last finite point and says where."),
@@ -76,6 +79,7 @@ cells = [
          "    warnings.simplefilter(\"always\")\n"
          "    bad = lk.run(problem, lk.optim.sgd(lr=0.01), steps)\n"
          "print(bad, \"|\", caught[0].message if caught else \"no warning\")\n"
+         "assert bad.diverged and np.isfinite(bad.xs).all() and np.isfinite(bad.f).all()\n"
          "lk.record(\"sgd_diverged_at\", bad.diverged_at)"),
     md("## What this notebook used\n\nEvery rule and problem carries its reference."),
     code("for r in rules:\n"
