@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -68,9 +68,11 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     # as bias corrections are then computed once per block).  So: hyperparameter combos
     # outer, then lr x start x seed inner.
     hp_axes = [(k, v) for k, v in axes if k not in ("lr", "seed")]
-    lr_vals = dict(axes).get("lr", np.array([fixed.get("lr", _optim.get(name, **{k: v for k, v in fixed.items()}).lr)]))
-    seed_vals = dict(axes).get("seed", np.array([seed_fixed]))
+    lr_vals = dict(axes).get("lr")
+    if lr_vals is None:                   # not swept: the given or default lr (validated by the rule)
+        lr_vals = np.array([_optim.get(name, **fixed).lr])
     lr_vals = np.asarray(lr_vals, dtype=np.float64)
+    seed_vals = dict(axes).get("seed", np.array([seed_fixed]))
     if not np.all(np.isfinite(lr_vals) & (lr_vals > 0)):
         raise ValueError("lr must be finite and > 0 for every grid value")
     seed_vals = np.asarray(seed_vals).astype(np.int64)
