@@ -1,0 +1,242 @@
+"""Static plots: a problem's landscape, trajectories over it, loss curves.
+
+    import labkit as lk
+    problem = lk.problems.rosenbrock()
+    trajs = [lk.run(problem, lk.optim.adam(lr=lr), 2000) for lr in (0.01, 0.05)]
+    lk.viz.trajectories(problem, trajs)
+    lk.viz.loss_curves(trajs)
+
+One look for the whole lab: every function applies :func:`style` (a seaborn theme, once)
+and returns its matplotlib ``Axes``, drawing on ``ax`` when given (so plots compose with
+``plt.subplots``) or on a new figure.  Trajectories and loss curves of the same list get
+the same colours.  Axis limits come from ``problem.domain``, never from the data: a run
+that escapes does not rescale the plot.  A diverged run is drawn up to its last finite
+point, marked with an ``x``, and its label says where it diverged; no NaN reaches
+matplotlib.
+
+This is the only module of labkit that imports matplotlib and seaborn; ``import labkit``
+loads it on first use of ``lk.viz``.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+__all__ = ["contour", "loss_curves", "style", "trajectories"]
+
+CMAP = "mako"                 # dark valleys, light walls: the paths' colours stand out on both
+_STYLED = False
+
+
+def style() -> None:
+    """Apply labkit's seaborn theme (``whitegrid``, ``notebook`` context, ``deep`` palette).
+
+    Applied once per process: later calls do nothing, so a theme the user sets
+    afterwards is kept.  Every plotting function calls it.
+    """
+    global _STYLED
+    if not _STYLED:
+        sns.set_theme(context="notebook", style="whitegrid", palette="deep",
+                      rc={"legend.fontsize": "small", "legend.framealpha": 0.85})
+        _STYLED = True
+
+
+def contour(problem, ax=None, n: int = 200, levels=30):
+    r"""Filled contours of :math:`\log_{10}(f - f_{min} + \epsilon)` over ``problem.domain``.
+
+    :math:`f_{min}` is ``problem.f_star`` when known, else the smallest value on the grid;
+    :math:`\epsilon` is :math:`10^{-6}` times the largest gap on the grid, so the colours
+    span six decades whatever the scale of ``f``.  ``f`` is evaluated on the ``n x n``
+    grid in one vectorised call (a user's ``f`` written for one point at a time is
+    evaluated point by point instead).  ``levels`` is the number of bands, or the band
+    edges in :math:`\log_{10}` units.  ``x_star`` is marked with a large star, the other
+    known ``problem.minima`` with small ones.  For a problem of more than two
+    coordinates the plot is the slice through ``x_star`` (or ``x0`` when there is none)
+    in ``x_0`` and ``x_1``, and says so in a corner.
+
+    Example: ``lk.viz.contour(lk.problems.himmelblau())``.
+    """
+    style()
+    d = problem.dim
+    if d < 2:
+        raise ValueError(f"contour needs a problem of 2 or more coordinates, {problem.name} has {d}; "
+                         "use loss_curves")
+    n = int(n)
+    if n < 2:
+        raise ValueError(f"n must be >= 2, got {n}")
+    ax = _axes(ax)
+    (x_lo, x_hi), (y_lo, y_hi) = problem.domain
+    X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
+    anchor = problem.x_star if problem.x_star is not None else problem.x0
+    points = np.repeat(np.asarray(anchor, dtype=np.float64).reshape(1, d), n * n, axis=0)
+    points[:, 0] = X.ravel()
+    points[:, 1] = Y.ravel()
+    F = _evaluate(problem.f, points).reshape(n, n)
+
+    finite = np.isfinite(F)
+    if not finite.any():
+        raise ValueError(f"f of {problem.name} is not finite anywhere on its domain")
+    f_min = float(problem.f_star) if problem.f_star is not None else float(F[finite].min())
+    gap = np.where(finite, np.maximum(F - f_min, 0.0), np.nan)   # < 0 only by rounding
+    top = float(np.nanmax(gap))
+    eps = 1e-6 * top if top > 0 else 1.0
+    Z = np.ma.masked_invalid(np.log10(gap + eps))
+    if np.ndim(levels) == 0:
+        lo, hi = float(Z.min()), float(Z.max())
+        bands = np.linspace(lo, hi if hi > lo else lo + 1.0, int(levels) + 1)
+    else:
+        bands = np.asarray(levels, dtype=np.float64)
+    ax.contourf(X, Y, Z, levels=bands, cmap=CMAP, zorder=0)
+    ax.contour(X, Y, Z, levels=bands, colors="white", linewidths=0.3, alpha=0.45, zorder=0.5)
+
+    star = None if problem.x_star is None else np.asarray(problem.x_star, dtype=np.float64)[:2]
+    others = [np.asarray(m, dtype=np.float64)[:2] for m in problem.minima]
+    if star is not None:
+        others = [m for m in others if not np.allclose(m, star, rtol=0.0, atol=1e-9)]
+    if others:
+        m = np.array(others)
+        ax.plot(m[:, 0], m[:, 1], ls="none", marker="*", ms=10, mfc="white", mec="0.15", mew=0.8, zorder=4,
+                gid="minima", label="_nolegend_")
+    if star is not None:
+        ax.plot([star[0]], [star[1]], ls="none", marker="*", ms=15, mfc="gold", mec="0.15", mew=0.8, zorder=4,
+                gid="x_star", label="_nolegend_")
+    if d > 2:
+        where = "x*" if problem.x_star is not None else "x0"
+        ax.text(0.01, 0.01, f"slice: x_2..x_{d - 1} as in {where}", transform=ax.transAxes, fontsize="x-small",
+                color="white", va="bottom", ha="left")
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
+    ax.set_title(problem.name)
+    ax.grid(False)
+    return ax
+
+
+def trajectories(problem, trajs, ax=None, labels=None):
+    """The paths of ``trajs`` (Trajectories, or one) over :func:`contour` of ``problem``.
+
+    Each path is a line from an open circle (start) to a filled circle (end); a diverged
+    run ends at its last finite point with an ``x``, and its label gets
+    ``(diverged at k)``.  The legend shows ``labels`` if given (one per trajectory),
+    else each ``traj.label``.  Limits are ``problem.domain``.  Trajectories of more than
+    two coordinates are drawn in their first two (a projection onto the slice's plane).
+
+    Example: ``lk.viz.trajectories(p, [lk.run(p, "adam", 2000, lr=lr) for lr in (0.01, 0.1)])``.
+    """
+    trajs = _as_list(trajs)
+    names = _labels(trajs, labels)
+    ax = contour(problem, ax=ax)
+    for tr, name, color in zip(trajs, names, _colors(len(trajs))):
+        xy = _finite_prefix(np.asarray(tr.xs, dtype=np.float64)[:, :2])
+        ax.plot(xy[:, 0], xy[:, 1], color=color, lw=1.5, label=_with_status(name, tr), zorder=2)
+        if len(xy):
+            ax.plot(xy[:1, 0], xy[:1, 1], ls="none", marker="o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3,
+                    label="_nolegend_")
+            end = dict(marker="x", ms=9, mew=2.5) if tr.diverged else dict(marker="o", ms=6, mec="white", mew=0.8)
+            ax.plot(xy[-1:, 0], xy[-1:, 1], ls="none", color=color, zorder=3, label="_nolegend_", **end)
+    (x_lo, x_hi), (y_lo, y_hi) = problem.domain
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    if trajs:
+        ax.legend(loc="best")
+    return ax
+
+
+def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
+    r"""Loss against step for each of ``trajs`` (Trajectories, or one).
+
+    With ``gap=True`` and ``f_star`` known for every trajectory's problem, plots
+    :math:`f - f^*` on a log axis (a gap of 0 or below, the minimum reached to the last
+    bit, is drawn at half the smallest positive gap so the curve stays connected);
+    otherwise plots ``f``, on a log axis if every value is positive.  A diverged run
+    stops at its last finite step with an ``x``, and its label gets ``(diverged at k)``.
+    The legend shows ``labels`` if given, else each ``traj.label``.
+
+    Example: ``lk.viz.loss_curves([lk.run(p, r, 2000) for r in rules])``.
+    """
+    style()
+    trajs = _as_list(trajs)
+    names = _labels(trajs, labels)
+    ax = _axes(ax)
+    use_gap = gap and bool(trajs) and all(tr.problem.f_star is not None for tr in trajs)
+    curves = []
+    for tr in trajs:
+        f = _finite_prefix(np.asarray(tr.f, dtype=np.float64))
+        curves.append(f - float(tr.problem.f_star) if use_gap else f)
+    positive = np.concatenate([c[c > 0] for c in curves]) if curves else np.empty(0)
+    if use_gap:
+        floor = 0.5 * positive.min() if positive.size else 1e-300
+        curves = [np.where(c > 0, c, floor) for c in curves]
+    log = use_gap or (bool(curves) and all(np.all(c > 0) for c in curves) and positive.size > 0)
+    for tr, name, color, y in zip(trajs, names, _colors(len(trajs)), curves):
+        steps = np.arange(y.size)
+        ax.plot(steps, y, color=color, lw=1.5, label=_with_status(name, tr))
+        if tr.diverged and y.size:
+            ax.plot(steps[-1:], y[-1:], ls="none", marker="x", ms=9, mew=2.5, color=color, label="_nolegend_")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("$f - f^*$" if use_gap else "$f$")
+    problems = {tr.problem.name for tr in trajs}
+    if len(problems) == 1:
+        ax.set_title(problems.pop())
+    if trajs:
+        ax.legend(loc="best")
+    return ax
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(constrained_layout=True)
+    return ax
+
+
+def _evaluate(f, points):
+    """f on every row of points: one vectorised call, else row by row (an f for one point)."""
+    m = points.shape[0]
+    try:
+        out = np.asarray(f(points), dtype=np.float64)
+        if out.shape == (m,):
+            return out
+        if out.size == m:
+            return out.reshape(m)
+    except Exception:                            # e.g. an @njit f typed for one point; a real
+        pass                                     # error in f is raised again just below
+    return np.array([float(f(p)) for p in points])
+
+
+def _as_list(trajs):
+    if hasattr(trajs, "xs"):                    # a single Trajectory
+        return [trajs]
+    return list(trajs)
+
+
+def _labels(trajs, labels):
+    if labels is None:
+        return [tr.label for tr in trajs]
+    labels = [str(s) for s in labels]
+    if len(labels) != len(trajs):
+        raise ValueError(f"got {len(labels)} labels for {len(trajs)} trajectories")
+    return labels
+
+
+def _with_status(label, tr):
+    return f"{label} (diverged at {tr.diverged_at})" if tr.diverged else label
+
+
+def _colors(n):
+    """The theme's palette in order (husl when it has too few colours)."""
+    palette = sns.color_palette()
+    return palette[:n] if n <= len(palette) else sns.color_palette("husl", n)
+
+
+def _finite_prefix(a):
+    """Rows of a up to (not including) the first one with a non-finite value."""
+    bad = ~np.isfinite(a) if a.ndim == 1 else ~np.all(np.isfinite(a), axis=1)
+    first = np.argmax(bad) if bad.any() else a.shape[0]
+    return a[:first]
