@@ -286,7 +286,7 @@ class Problem:
     def dim(self) -> int:
         return self.x0.size
 
-    @property
+    @functools.cached_property
     def bound(self) -> float:
         """A run that leaves the box |x_i| <= bound is reported as diverged."""
         return 1e6 * max(1.0, max(abs(v) for lim in self.domain for v in lim))
