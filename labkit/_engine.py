@@ -101,15 +101,20 @@ def _loop(prep, step, objective, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, r
                 for j in range(B):
                     GN[j] += G[i, j] * G[i, j]
                     XM[j] = max(XM[j], abs(X[i, j]))
+            # Branch-free (selects, not jumps) so that it vectorises across lanes; the rare
+            # divergence is handled in a second pass only when some lane went bad.
+            any_bad = False
             for j in range(B):
                 GN[j] = math.sqrt(GN[j])
-                if div_at[j] < 0:
-                    if abs(F[j]) <= F_MAX and GN[j] <= F_MAX and XM[j] <= bound:
-                        f_last[j] = F[j]
-                        crit = F[j] - f_star if use_gap else GN[j]
-                        if hit[j] < 0 and crit <= tol:
-                            hit[j] = k
-                    else:
+                ok = (abs(F[j]) <= F_MAX) & (GN[j] <= F_MAX) & (XM[j] <= bound)
+                fresh = ok & (div_at[j] < 0)
+                crit = F[j] - f_star if use_gap else GN[j]
+                f_last[j] = F[j] if fresh else f_last[j]
+                hit[j] = k if fresh & (hit[j] < 0) & (crit <= tol) else hit[j]
+                any_bad |= not ok
+            if any_bad:
+                for j in range(B):
+                    if div_at[j] < 0 and not (abs(F[j]) <= F_MAX and GN[j] <= F_MAX and XM[j] <= bound):
                         div_at[j] = k
                         alive -= 1
             if alive == 0:
