@@ -116,6 +116,27 @@ def _schedule(schedule, steps) -> np.ndarray:
     return m
 
 
+def _tol(tol) -> float:
+    try:
+        tol = float(tol)
+    except (TypeError, ValueError):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}") from None
+    if not (np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    return tol
+
+
+def _seeds(seeds) -> np.ndarray:
+    """Noise seeds as int64; 1.5 or 'a' is an error, not a silent truncation."""
+    arr = np.atleast_1d(np.asarray(seeds))
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
+                                            and np.all(arr == np.round(arr))):
+        raise ValueError(f"seed must be an integer (or integers), got {seeds!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"seed must be >= 0, got {seeds!r}")
+    return arr.astype(np.int64)
+
+
 def _cfg(problem: Problem, tol: float) -> np.ndarray:
     f_star = np.nan if problem.f_star is None else float(problem.f_star)
     return np.array([problem.noise, f_star, float(tol), problem.bound])
@@ -134,6 +155,7 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
     """
     rule = _optim.get(rule, **hyperparameters)
     steps = _steps(steps)
+    tol = _tol(tol)
     x = _start(problem, x0)
     sched = _schedule(schedule, steps)
     if problem.kernel >= 0:
@@ -177,12 +199,16 @@ def _run_python(problem, rule, x, sched):
         g = np.asarray(problem.grad(xk), dtype=np.float64).reshape(d)
         if problem.noise:
             g = g + noise[k]
-        gn = float(np.sqrt(g @ g))
+        # Summed in coordinate order like the kernels (not BLAS g @ g), so both paths agree bitwise.
+        gn = 0.0
+        for gi in g:
+            gn += gi * gi
+        gn = float(np.sqrt(gn))
         if not (abs(fk) <= 1e300 and gn <= 1e300 and np.all(np.abs(xk) <= bound)):
             return xs, fs, gs, k
         xs[k], fs[k], gs[k] = xk, fk, gn
         if k == steps:
             break
         step_kernel(rule.kind, hp, X, g.reshape(d, 1).copy(), S, float(k + 1), acc,
-                    np.array([rule.lr * sched[k]]), np.array([gn]))
+                    np.array([rule.lr * sched[k]]), np.array([gn]), np.array([fk]))
     return xs, fs, gs, steps + 1

@@ -10,7 +10,7 @@ import numpy as np
 from . import optim as _optim
 from ._errors import DivergenceWarning
 from .problems import Problem
-from .run import _cfg, _schedule, _steps, run
+from .run import _cfg, _schedule, _seeds, _steps, _tol, run
 
 BLOCK = 64          # lanes per block: one SIMD-friendly unit of work per thread
 _NS_PER_LANE_STEP = 1.5e-9   # rough cost per lane-step and coordinate, for the progress-bar decision
@@ -51,7 +51,8 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
             axes.append((key, arr))
         else:
             raise ValueError(f"grid {key!r} must be a value or a non-empty 1-D sequence, got shape {arr.shape}")
-    seed_fixed = int(fixed.pop("seed", problem.seed))
+    seed_fixed = int(_seeds(fixed.pop("seed", problem.seed))[0])
+    tol = _tol(tol)
     d = problem.dim
     if x0 is None:
         starts = problem.x0.reshape(1, d)
@@ -75,7 +76,7 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     seed_vals = dict(axes).get("seed", np.array([seed_fixed]))
     if not np.all(np.isfinite(lr_vals) & (lr_vals > 0)):
         raise ValueError("lr must be finite and > 0 for every grid value")
-    seed_vals = np.asarray(seed_vals).astype(np.int64)
+    seed_vals = _seeds(seed_vals)
     fixed.pop("lr", None)
 
     combos = list(itertools.product(*[v for _, v in hp_axes])) or [()]
