@@ -22,22 +22,24 @@ import numpy as np
 from numba import njit
 
 from ._jit import INLINE, JIT, gauss
-from .optim import (ADAGRAD, ADAM, LION, NORMALIZED_GD, RMSPROP, SGD, SIGN, adagrad_prep, adagrad_step,
-                    adam_prep, adam_step, lion_step, no_prep, normalized_gd_step, rmsprop_step, sgd_step,
-                    sign_step)
+from .optim import (ADABELIEF, ADAGRAD, ADAM, ADAN, DIFFGRAD, EXADAM, LION, LION_K, LOSS_ADAPTIVE_GD, NORMALIZED_GD,
+                    RMSPROP, SGD, SIGN, adabelief_prep, adabelief_step, adagrad_prep, adagrad_step, adam_prep,
+                    adam_step, adan_prep, adan_step, diffgrad_prep, diffgrad_step, exadam_prep, exadam_step,
+                    lion_k_step, lion_step, loss_adaptive_gd_step, no_prep, normalized_gd_step, rmsprop_step,
+                    sgd_step, sign_step)
 from .problems import objective, objective_inline
 
 F_MAX = 1e300   # |f| or |g| above this (or nan) counts as divergence
 
 
 @njit(**INLINE)
-def _apply(step, X, G, S, t, LR, GN, hp, c):
+def _apply(step, X, G, S, t, LR, GN, F, hp, c):
     """x, s <- step(x, g, s, ...) for every coordinate of every lane."""
     d, B = X.shape
     for i in range(d):
         for j in range(B):
             X[i, j], s = step(X[i, j], G[i, j], (S[0, i, j], S[1, i, j], S[2, i, j], S[3, i, j]),
-                              t, LR[j], GN[j], hp, c)
+                              t, LR[j], GN[j], F[j], hp, c)
             S[0, i, j], S[1, i, j], S[2, i, j], S[3, i, j] = s
 
 
@@ -126,12 +128,13 @@ def _loop(prep, step, objective, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, r
         if record:
             lr = lr0[0] * mults[k]
             for i in range(d):
-                X[i, 0], s = step(X[i, 0], G[i, 0], (S[0, i, 0], S[1, i, 0], S[2, i, 0], S[3, i, 0]), t, lr, gn, hp, c)
+                X[i, 0], s = step(X[i, 0], G[i, 0], (S[0, i, 0], S[1, i, 0], S[2, i, 0], S[3, i, 0]), t, lr, gn, F[0],
+                                  hp, c)
                 S[0, i, 0], S[1, i, 0], S[2, i, 0], S[3, i, 0] = s
         else:
             for j in range(B):
                 LR[j] = lr0[j] * mults[k]
-            _apply(step, X, G, S, t, LR, GN, hp, c)
+            _apply(step, X, G, S, t, LR, GN, F, hp, c)
     return steps + 1
 
 
@@ -228,6 +231,36 @@ def run_normalized_gd(kind, p, hp, x0, s0, lr, seed, mults, cfg):
 
 
 @njit(nogil=True, **JIT)
+def run_adabelief(kind, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(adabelief_prep, adabelief_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+
+
+@njit(nogil=True, **JIT)
+def run_diffgrad(kind, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(diffgrad_prep, diffgrad_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+
+
+@njit(nogil=True, **JIT)
+def run_adan(kind, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(adan_prep, adan_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+
+
+@njit(nogil=True, **JIT)
+def run_exadam(kind, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(exadam_prep, exadam_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+
+
+@njit(nogil=True, **JIT)
+def run_lion_k(kind, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, lion_k_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+
+
+@njit(nogil=True, **JIT)
+def run_loss_adaptive_gd(kind, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, loss_adaptive_gd_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+
+
+@njit(nogil=True, **JIT)
 def blocks_sgd(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
     _blocks(no_prep, sgd_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at)
 
@@ -264,23 +297,68 @@ def blocks_normalized_gd(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_
            div_at)
 
 
+@njit(nogil=True, **JIT)
+def blocks_adabelief(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
+    _blocks(adabelief_prep, adabelief_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit,
+           div_at)
+
+
+@njit(nogil=True, **JIT)
+def blocks_diffgrad(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
+    _blocks(diffgrad_prep, diffgrad_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit,
+           div_at)
+
+
+@njit(nogil=True, **JIT)
+def blocks_adan(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
+    _blocks(adan_prep, adan_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at)
+
+
+@njit(nogil=True, **JIT)
+def blocks_exadam(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
+    _blocks(exadam_prep, exadam_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at)
+
+
+@njit(nogil=True, **JIT)
+def blocks_lion_k(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
+    _blocks(no_prep, lion_k_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at)
+
+
+@njit(nogil=True, **JIT)
+def blocks_loss_adaptive_gd(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
+    _blocks(no_prep, loss_adaptive_gd_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit,
+           div_at)
+
+
 @njit(**JIT)
-def step_kernel(rule, hp, X, G, S, t, acc, LR, GN):
+def step_kernel(rule, hp, X, G, S, t, acc, LR, GN, F):
     """One step for a block, for problems without a compiled kernel (a Python loop drives it)."""
     if rule == SGD:
-        _apply(sgd_step, X, G, S, t, LR, GN, hp, no_prep(t, hp, acc))
+        _apply(sgd_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
     elif rule == ADAM:
-        _apply(adam_step, X, G, S, t, LR, GN, hp, adam_prep(t, hp, acc))
+        _apply(adam_step, X, G, S, t, LR, GN, F, hp, adam_prep(t, hp, acc))
     elif rule == ADAGRAD:
-        _apply(adagrad_step, X, G, S, t, LR, GN, hp, adagrad_prep(t, hp, acc))
+        _apply(adagrad_step, X, G, S, t, LR, GN, F, hp, adagrad_prep(t, hp, acc))
     elif rule == RMSPROP:
-        _apply(rmsprop_step, X, G, S, t, LR, GN, hp, no_prep(t, hp, acc))
+        _apply(rmsprop_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
     elif rule == LION:
-        _apply(lion_step, X, G, S, t, LR, GN, hp, no_prep(t, hp, acc))
+        _apply(lion_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
     elif rule == SIGN:
-        _apply(sign_step, X, G, S, t, LR, GN, hp, no_prep(t, hp, acc))
+        _apply(sign_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
     elif rule == NORMALIZED_GD:
-        _apply(normalized_gd_step, X, G, S, t, LR, GN, hp, no_prep(t, hp, acc))
+        _apply(normalized_gd_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
+    elif rule == ADABELIEF:
+        _apply(adabelief_step, X, G, S, t, LR, GN, F, hp, adabelief_prep(t, hp, acc))
+    elif rule == DIFFGRAD:
+        _apply(diffgrad_step, X, G, S, t, LR, GN, F, hp, diffgrad_prep(t, hp, acc))
+    elif rule == ADAN:
+        _apply(adan_step, X, G, S, t, LR, GN, F, hp, adan_prep(t, hp, acc))
+    elif rule == EXADAM:
+        _apply(exadam_step, X, G, S, t, LR, GN, F, hp, exadam_prep(t, hp, acc))
+    elif rule == LION_K:
+        _apply(lion_k_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
+    elif rule == LOSS_ADAPTIVE_GD:
+        _apply(loss_adaptive_gd_step, X, G, S, t, LR, GN, F, hp, no_prep(t, hp, acc))
 
 
 @njit(**JIT)
@@ -302,4 +380,10 @@ KERNELS = {
     LION: (run_lion, blocks_lion),
     SIGN: (run_sign, blocks_sign),
     NORMALIZED_GD: (run_normalized_gd, blocks_normalized_gd),
+    ADABELIEF: (run_adabelief, blocks_adabelief),
+    DIFFGRAD: (run_diffgrad, blocks_diffgrad),
+    ADAN: (run_adan, blocks_adan),
+    EXADAM: (run_exadam, blocks_exadam),
+    LION_K: (run_lion_k, blocks_lion_k),
+    LOSS_ADAPTIVE_GD: (run_loss_adaptive_gd, blocks_loss_adaptive_gd),
 }

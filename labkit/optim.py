@@ -6,15 +6,17 @@ Each rule is two small ``@njit`` functions in the shape of optax's
 * ``<rule>_prep(t, hp, acc) -> c`` computes the per-step scalars that depend only on
   the step ``t`` and the hyperparameters (bias corrections), once per step for a whole
   block of lanes; ``acc`` is a small per-block scratch holding running powers.
-* ``<rule>_step(x, g, s, t, lr, gnorm, hp, c) -> (x, s)`` is the update of one
+* ``<rule>_step(x, g, s, t, lr, gnorm, f, hp, c) -> (x, s)`` is the update of one
   coordinate, written to read like the paper's equations; ``s`` is the tuple of state
-  slots (``m, v, ...``), ``lr`` the (scheduled) step size of this lane and ``gnorm`` the
-  norm of this lane's whole gradient (for normalised rules).
+  slots (``m, v, ...``), ``lr`` the (scheduled) step size of this lane, ``gnorm`` the
+  norm of this lane's whole gradient (for normalised rules) and ``f`` this lane's loss
+  at the current point (for loss-adaptive steps).
 
 The public constructors (``adam(lr=...)``, ...) validate hyperparameters, pack them into
 the engine's float vector and return a :class:`Rule`.  Defaults are torch's (or the
 reference implementation's where torch has none).  Exactness against the references is
-tested in ``tests/test_oracles.py``.
+tested in ``tests/test_oracles.py`` (torch.optim) and ``tests/test_oracles_paper.py``
+(pytorch-optimizer: AdaBelief, diffGrad, Adan, EXAdam).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ NSLOT = 4      # state slots per coordinate
 
 # Kernel ids for the engine's dispatch (labkit/_engine.py).
 SGD, ADAM, ADAGRAD, RMSPROP, LION, SIGN, NORMALIZED_GD = range(7)
+ADABELIEF, DIFFGRAD, ADAN, EXADAM, LION_K, LOSS_ADAPTIVE_GD = range(7, 13)
 
 
 @njit(**JIT)
@@ -41,7 +44,7 @@ def no_prep(t, hp, acc):
 
 # ----------------------------------------------------------------------------- SGD
 @njit(**JIT)
-def sgd_step(x, g, s, t, lr, gnorm, hp, c):
+def sgd_step(x, g, s, t, lr, gnorm, f, hp, c):
     mu, tau, nesterov, wd = hp[0], hp[1], hp[2], hp[3]
     b = s[0]
     if wd != 0.0:
@@ -64,7 +67,7 @@ def adam_prep(t, hp, acc):
 
 
 @njit(**JIT)
-def adam_step(x, g, s, t, lr, gnorm, hp, c):
+def adam_step(x, g, s, t, lr, gnorm, f, hp, c):
     b1, b2, eps, wd, amsgrad, decoupled = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
     m, v, v_max = s[0], s[1], s[2]
     bc1, sqrt_bc2 = c[0], c[1]
@@ -91,7 +94,7 @@ def adagrad_prep(t, hp, acc):
 
 
 @njit(**JIT)
-def adagrad_step(x, g, s, t, lr, gnorm, hp, c):
+def adagrad_step(x, g, s, t, lr, gnorm, f, hp, c):
     wd, eps = hp[1], hp[3]
     if wd != 0.0:
         g = fma(wd, x, g)
@@ -103,7 +106,7 @@ def adagrad_step(x, g, s, t, lr, gnorm, hp, c):
 
 # ----------------------------------------------------------------------------- RMSprop
 @njit(**JIT)
-def rmsprop_step(x, g, s, t, lr, gnorm, hp, c):
+def rmsprop_step(x, g, s, t, lr, gnorm, f, hp, c):
     alpha, eps, wd, mu, centered = hp[0], hp[1], hp[2], hp[3], hp[4]
     v, g_avg, b = s[0], s[1], s[2]
     if wd != 0.0:
@@ -124,7 +127,7 @@ def rmsprop_step(x, g, s, t, lr, gnorm, hp, c):
 
 # ----------------------------------------------------------------------------- Lion
 @njit(**JIT)
-def lion_step(x, g, s, t, lr, gnorm, hp, c):
+def lion_step(x, g, s, t, lr, gnorm, f, hp, c):
     b1, b2, wd = hp[0], hp[1], hp[2]
     m = s[0]
     if wd != 0.0:
@@ -136,7 +139,7 @@ def lion_step(x, g, s, t, lr, gnorm, hp, c):
 
 # ----------------------------------------------------------------------------- signSGD / Signum
 @njit(**JIT)
-def sign_step(x, g, s, t, lr, gnorm, hp, c):
+def sign_step(x, g, s, t, lr, gnorm, f, hp, c):
     mu, wd = hp[0], hp[1]
     m = s[0]
     if wd != 0.0:
@@ -151,9 +154,179 @@ def sign_step(x, g, s, t, lr, gnorm, hp, c):
 
 # ----------------------------------------------------------------------------- normalised GD
 @njit(**JIT)
-def normalized_gd_step(x, g, s, t, lr, gnorm, hp, c):
+def normalized_gd_step(x, g, s, t, lr, gnorm, f, hp, c):
     if gnorm > 0.0:
         x = x - lr * (g / gnorm)
+    return x, s
+
+
+# ----------------------------------------------------------------------------- AdaBelief
+@njit(**JIT)
+def adabelief_prep(t, hp, acc):
+    b2, rectify, degenerated_to_sgd = hp[1], hp[6], hp[7]
+    b1_t = power_step(acc, 0, hp[0])
+    b2_t = power_step(acc, 2, b2)
+    bc1, bc2 = 1.0 - b1_t, 1.0 - b2_t
+    r, rectified = 1.0, 0.0
+    if rectify != 0.0:
+        # RAdam's rectification: length of the approximated simple moving average rho_t.
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        rho = rho_inf - 2.0 * t * b2_t / bc2
+        if rho >= 5.0:
+            r = math.sqrt(bc2 * (rho - 4.0) / (rho_inf - 4.0) * (rho - 2.0) / rho * rho_inf / (rho_inf - 2.0))
+            rectified = 1.0
+        elif degenerated_to_sgd == 0.0:
+            r = -1.0                         # no step at all while the variance is intractable
+    return (bc1, math.sqrt(bc2), r, rectified)
+
+
+@njit(**JIT)
+def adabelief_step(x, g, s, t, lr, gnorm, f, hp, c):
+    b1, b2, eps, wd, amsgrad, decoupled, rectify = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6]
+    m, s_t, s_max = s[0], s[1], s[2]
+    bc1, sqrt_bc2, r, rectified = c[0], c[1], c[2], c[3]
+    if wd != 0.0:
+        if decoupled != 0.0:
+            x = x * (1.0 - wd * lr)
+        else:
+            g = fma(wd, x, g)
+    m = lerp(m, g, 1.0 - b1)                          # b1 m + (1 - b1) g
+    r_g = g - m                                       # the "belief" residual, with the NEW m
+    s_t = fma((1.0 - b2) * r_g, r_g, b2 * s_t) + eps  # b2 s + (1 - b2)(g - m)^2 + eps, eps kept in s
+    if amsgrad != 0.0:
+        s_max = max(s_max, s_t)
+        s_use = s_max
+    else:
+        s_use = s_t
+    step = lr * r / bc1
+    if rectify == 0.0:
+        x = x + (-step * m) / (math.sqrt(s_use) / sqrt_bc2 + eps)   # eps again, outside the root
+    elif rectified != 0.0:
+        x = x + (-step * m) / (math.sqrt(s_use) + eps)             # 1/sqrt(bc2) sits inside r
+    elif step > 0.0:
+        x = fma(-step, m, x)                                        # early steps: SGD with momentum
+    return x, (m, s_t, s_max, s[3])
+
+
+# ----------------------------------------------------------------------------- diffGrad
+@njit(**JIT)
+def diffgrad_prep(t, hp, acc):
+    b1_t = power_step(acc, 0, hp[0])
+    b2_t = power_step(acc, 2, hp[1])
+    return (1.0 - b1_t, math.sqrt(1.0 - b2_t), 0.0, 0.0)
+
+
+@njit(**JIT)
+def diffgrad_step(x, g, s, t, lr, gnorm, f, hp, c):
+    b1, b2, eps, wd, decoupled, v_eps = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
+    m, v, g_prev = s[0], s[1], s[2]
+    bc1, sqrt_bc2 = c[0], c[1]
+    if wd != 0.0:
+        if decoupled != 0.0:
+            x = x * (1.0 - wd * lr)
+        else:
+            g = fma(wd, x, g)                 # coupled L2 (reference); g_prev keeps it too
+    m = lerp(m, g, 1.0 - b1)
+    v = fma((1.0 - b2) * g, g, b2 * v)
+    xi = 1.0 / (1.0 + math.exp(-abs(g_prev - g)))   # friction AbsSig(g_{t-1} - g_t), in [1/2, 1)
+    denom = math.sqrt(v + v_eps) + eps                # eps not bias-corrected: the "efficient" form
+    x = x + (-(lr * sqrt_bc2 / bc1) * (xi * m)) / denom
+    return x, (m, v, g, s[3])
+
+
+# ----------------------------------------------------------------------------- Adan
+@njit(**JIT)
+def adan_prep(t, hp, acc):
+    every = hp[6]
+    if every > 0.0:
+        t = t - every * math.floor((t - 1.0) / every)   # the step counter restarts at 1
+    if t == 1.0:
+        for q in range(0, 6, 2):
+            acc[q] = 1.0
+            acc[q + 1] = 0.0
+    b1_t = power_step(acc, 0, hp[0])
+    b2_t = power_step(acc, 2, hp[1])
+    b3_t = power_step(acc, 4, hp[2])
+    return (1.0 - b1_t, 1.0 - b2_t, math.sqrt(1.0 - b3_t), 1.0 if t == 1.0 else 0.0)
+
+
+@njit(**JIT)
+def adan_step(x, g, s, t, lr, gnorm, f, hp, c):
+    b1, b2, b3, eps, wd, prox = hp[0], hp[1], hp[2], hp[3], hp[4], hp[5]
+    m, v, n, g_prev = s[0], s[1], s[2], s[3]
+    bc1, bc2, sqrt_bc3, fresh = c[0], c[1], c[2], c[3]
+    if fresh != 0.0:
+        m, v, n, g_prev = 0.0, 0.0, 0.0, g    # first step (or a restart): the first difference is 0
+    d = g - g_prev
+    m = lerp(m, g, 1.0 - b1)                  # b1 m + (1 - b1) g
+    v = lerp(v, d, 1.0 - b2)                  # b2 v + (1 - b2)(g - g_prev)
+    u = d * b2 + g                            # Nesterov-corrected gradient g + b2 (g - g_prev)
+    n = fma((1.0 - b3) * u, u, b3 * n)        # b3 n + (1 - b3) u^2
+    denom = math.sqrt(n) / sqrt_bc3 + eps
+    if wd != 0.0 and prox == 0.0:
+        x = x * (1.0 - lr * wd)
+    x = x + (-(lr / bc1) * m) / denom
+    x = x + (-(lr * b2 / bc2) * v) / denom
+    if wd != 0.0 and prox != 0.0:
+        x = x / (1.0 + lr * wd)               # proximal step of (wd/2)|x|^2
+    return x, (m, v, n, g)
+
+
+# ----------------------------------------------------------------------------- EXAdam
+@njit(**JIT)
+def exadam_prep(t, hp, acc):
+    b1_t = power_step(acc, 0, hp[0])
+    b2_t = power_step(acc, 2, hp[1])
+    # Paper v1's dynamic step alpha_t = lr ln(sqrt(2) sqrt(t + 1)), as the old reference computes it.
+    a = math.log(math.sqrt(t + 1.0) * math.sqrt(2.0)) if hp[4] != 0.0 else 1.0
+    return (1.0 - b1_t, 1.0 - b2_t, a, 0.0)
+
+
+@njit(**JIT)
+def exadam_step(x, g, s, t, lr, gnorm, f, hp, c):
+    b1, b2, eps, wd = hp[0], hp[1], hp[2], hp[3]
+    m, v = s[0], s[1]
+    bc1, bc2, a = c[0], c[1], c[2]
+    if wd != 0.0:
+        x = x * (1.0 - wd * lr)                       # decoupled, before the moments
+    m = lerp(m, g, 1.0 - b1)
+    v = fma((1.0 - b2) * g, g, b2 * v)
+    # beta^t enters as 1 - bc (pytorch-optimizer's rounding; the same number up to an ulp).
+    d1 = (v / (v + eps)) * (1.0 - bc2) + 1.0          # 1 + b2^t v / (v + eps)
+    d2 = ((m * m) / (m * m + eps)) * (1.0 - bc1) + 1.0    # 1 + b1^t m^2 / (m^2 + eps)
+    m_tilde = (m / bc1) * d1
+    g_tilde = d1 * (g / bc1)                          # the "gradient acceleration" term
+    v_tilde = d2 * (v / bc2)
+    x = fma(-(lr * a), (m_tilde + g_tilde) / (math.sqrt(v_tilde) + eps), x)
+    return x, (m, v, s[2], s[3])
+
+
+# ----------------------------------------------------------------------------- Lion-K
+K_L1, K_QUADRATIC, K_HUBER = 0, 1, 2
+
+
+@njit(**JIT)
+def lion_k_step(x, g, s, t, lr, gnorm, f, hp, c):
+    b1, b2, wd, K, delta = hp[0], hp[1], hp[2], hp[3], hp[4]
+    m = s[0]
+    if wd != 0.0:
+        x = x * (1.0 - wd * lr)
+    z = lerp(m, g, 1.0 - b1)                 # b1 m + (1 - b1) g, with the OLD momentum
+    if K == K_L1:
+        u = sign(z)                          # grad |z|_1: Lion
+    elif K == K_QUADRATIC:
+        u = z                                # grad |z|^2 / 2: the identity
+    else:
+        u = min(max(z / delta, -1.0), 1.0)   # grad of huber_delta(z) / delta: clip(z / delta, -1, 1)
+    m = lerp(m, g, 1.0 - b2)
+    return x - lr * u, (m, s[1], s[2], s[3])
+
+
+# ----------------------------------------------------------------------------- loss-adaptive GD
+@njit(**JIT)
+def loss_adaptive_gd_step(x, g, s, t, lr, gnorm, f, hp, c):
+    if f > 0.0 and f < math.inf:             # eta / f needs a positive finite loss
+        x = x - (lr / f) * g
     return x, s
 
 
@@ -189,6 +362,9 @@ class Rule:
 
     def replace(self, **hyperparameters) -> "Rule":
         """The same rule with some hyperparameters changed (validated again)."""
+        for key in hyperparameters:
+            if key not in self.hyperparameters:
+                raise unknown_name(f"hyperparameter of {self.name}:", key, self.hyperparameters)
         return registry[self.name](**{**self.hyperparameters, **hyperparameters})
 
     def __repr__(self):
@@ -292,7 +468,8 @@ def adamw(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False)
     ``weight_decay=1e-2``.  torch multiplies :math:`\lambda` by the learning rate, so
     :math:`\lambda_{torch} = \lambda_{paper}/\alpha` in Loshchilov & Hutter's notation.
 
-    Reference: I. Loshchilov, F. Hutter, 'Decoupled Weight Decay Regularization', ICLR 2019.
+    References: I. Loshchilov, F. Hutter, 'Decoupled Weight Decay Regularization', ICLR 2019;
+    Adam: D. P. Kingma, J. Ba, ICLR 2015.
     """
     return _adam_family("adamw", lr, b1, b2, eps, weight_decay, amsgrad, decoupled=True)
 
@@ -432,6 +609,243 @@ def normalized_gd(lr=1e-3) -> Rule:
                  reference="Shor 1985; Nesterov 1984; Hazan, Levy & Shalev-Shwartz 2015")
 
 
+_PO = "pytorch-optimizer 4.1.0"
+
+
+def adabelief(lr=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0.0, amsgrad=False, decoupled=True,
+              rectify=True, degenerated_to_sgd=True) -> Rule:
+    r"""AdaBelief: Adam with the variance of the gradient around its EMA (the "belief") in the denominator.
+
+    .. math::
+        x &\leftarrow x_{t-1}(1 - \eta\lambda) \ \text{(decoupled) or } g_t \leftarrow g_t + \lambda x_{t-1} \\
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t \\
+        s_t &= \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon \\
+        x_t &= x - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{s_t}/\sqrt{1-\beta_2^t} + \epsilon}
+        \quad \text{(rectify=False)}
+
+    With ``rectify=True`` (RAdam's rectification, Liu et al. 2020): with
+    :math:`\rho_\infty = 2/(1-\beta_2) - 1` and
+    :math:`\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)`, once :math:`\rho_t \ge 5`
+
+    .. math::
+        x_t = x - \frac{\eta\, r_t}{1-\beta_1^t}\,\frac{m_t}{\sqrt{s_t} + \epsilon}, \qquad
+        r_t = \sqrt{\frac{(1-\beta_2^t)(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}
+
+    and before that :math:`x_t = x - \eta\, m_t/(1-\beta_1^t)` (``degenerated_to_sgd``) or
+    no step.  ``eps`` enters twice: added to :math:`s` every step (so it accumulates, to
+    :math:`\epsilon/(1-\beta_2)` at steady state) and again outside the root.  ``amsgrad``
+    uses :math:`\max_{r\le t} s_r`.
+
+    Defaults are the reference implementation's (adabelief-pytorch >= 0.1.0):
+    ``lr=1e-3, b1=0.9, b2=0.999, eps=1e-16, weight_decay=0, amsgrad=False,
+    decoupled=True, rectify=True, degenerated_to_sgd=True``.  Deviations: pytorch-optimizer's
+    ``AdaBelief`` defaults to ``rectify=False`` (pass ``rectify=False`` to match it); the
+    paper's algorithm is the non-rectified update; the reference's v0.0.5 defaults were
+    ``eps=1e-8, weight_decouple=False, rectify=False``.  Roundings follow
+    pytorch-optimizer operation by operation (see ``tests/test_oracles_paper.py``).
+
+    Reference: J. Zhuang, T. Tang, Y. Ding, S. Tatikonda, N. Dvornek, X. Papademetris,
+    J. S. Duncan, 'AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed
+    Gradients', NeurIPS 2020 (juntang-zhuang/Adabelief-Optimizer); rectification from
+    L. Liu et al., 'On the Variance of the Adaptive Learning Rate and Beyond', ICLR 2020.
+    """
+    lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
+    eps = _num("eps", eps, 0.0)
+    wd = _num("weight_decay", weight_decay, 0.0)
+    amsgrad, decoupled = _flag("amsgrad", amsgrad), _flag("decoupled", decoupled)
+    rectify, degenerated = _flag("rectify", rectify), _flag("degenerated_to_sgd", degenerated_to_sgd)
+    return _rule("adabelief", ADABELIEF,
+                 dict(lr=lr, b1=b1, b2=b2, eps=eps, weight_decay=wd, amsgrad=amsgrad, decoupled=decoupled,
+                      rectify=rectify, degenerated_to_sgd=degenerated),
+                 (b1, b2, eps, wd, amsgrad, decoupled, rectify, degenerated),
+                 reference=f"Zhuang et al., NeurIPS 2020; Liu et al., ICLR 2020; {_PO} AdaBelief")
+
+
+def diffgrad(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False, v_eps=0.0) -> Rule:
+    r"""diffGrad: Adam whose step is damped by a friction coefficient of the gradient's change.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+        \xi_t &= \mathrm{AbsSig}(g_{t-1} - g_t) = \frac{1}{1 + e^{-|g_{t-1} - g_t|}} \in [\tfrac12, 1),
+        \qquad g_0 = 0 \\
+        x_t &= x_{t-1} - \frac{\eta\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
+               \frac{\xi_t\, m_t}{\sqrt{v_t + \epsilon_v} + \epsilon}
+
+    The previous gradient is a state slot (it includes coupled weight decay, as in the
+    reference).  ``eps`` is not bias-corrected (the "efficient" form of Kingma & Ba §2),
+    as in both reference versions; the paper's eq. 20 adds it to :math:`\sqrt{\hat v_t}`.
+    Defaults ``lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0, decoupled=False
+    (coupled L2), v_eps=0`` follow the reference ``diffGrad_v2.py``.  Deviations:
+    pytorch-optimizer's ``DiffGrad`` adds ``v_eps=1e-15`` inside the root and defaults to
+    decoupled weight decay (``decoupled=True, v_eps=1e-15`` matches it to the last bit).  The
+    original ``diffGrad.py`` (the paper's results) keeps the previous gradient by
+    reference, so with in-place gradients :math:`\xi \equiv 1/2`: Adam at half the step;
+    this is the v2 semantics.
+
+    Reference: S. R. Dubey, S. Chakraborty, S. K. Roy, S. Mukherjee, S. K. Singh,
+    B. B. Chaudhuri, 'diffGrad: An Optimization Method for Convolutional Neural Networks',
+    IEEE TNNLS 31(11), 2020 (arXiv:1909.11015; shivram1987/diffGrad).
+    """
+    lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
+    eps = _num("eps", eps, 0.0)
+    wd = _num("weight_decay", weight_decay, 0.0)
+    decoupled = _flag("decoupled", decoupled)
+    v_eps = _num("v_eps", v_eps, 0.0)
+    return _rule("diffgrad", DIFFGRAD,
+                 dict(lr=lr, b1=b1, b2=b2, eps=eps, weight_decay=wd, decoupled=decoupled, v_eps=v_eps),
+                 (b1, b2, eps, wd, decoupled, v_eps),
+                 reference=f"Dubey et al., IEEE TNNLS 2020; {_PO} DiffGrad")
+
+
+def adan(lr=1e-3, b1=0.98, b2=0.92, b3=0.99, eps=1e-8, weight_decay=0.0, prox=True, restart_every=0) -> Rule:
+    r"""Adan: adaptive Nesterov momentum, with moments of the gradient and of its change.
+
+    .. math::
+        d_t &= g_t - g_{t-1} \quad (g_0 := g_1, \text{ so } d_1 = 0) \\
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) d_t \\
+        n_t &= \beta_3 n_{t-1} + (1-\beta_3)(g_t + \beta_2 d_t)^2, \qquad
+        D_t = \sqrt{n_t}/\sqrt{1-\beta_3^t} + \epsilon \\
+        y &= x_{t-1} - \frac{\eta}{1-\beta_1^t}\frac{m_t}{D_t}
+               - \frac{\eta\beta_2}{1-\beta_2^t}\frac{v_t}{D_t}, \qquad
+        x_t = \frac{y}{1 + \eta\lambda}
+
+    ``prox=False`` replaces the proximal division by decoupled decay
+    :math:`x_{t-1}(1-\eta\lambda)` before the step.  ``restart_every=k > 0`` restarts every
+    k steps as the reference's ``restart_opt()`` does: moments to 0, the step counter (so the
+    bias corrections) back to 1, :math:`g_{t-1} := g_t`.
+
+    The betas are the **code's**, :math:`\beta_{code} = 1 - \beta_{paper}`: the defaults
+    ``b1=0.98, b2=0.92, b3=0.99`` are the paper's (0.02, 0.08, 0.01).  Defaults
+    ``lr=1e-3, eps=1e-8, weight_decay=0, prox=True, restart_every=0`` are the reference's
+    (sail-sg/Adan, ``no_prox=False``) and pytorch-optimizer's (``weight_decouple=False``).
+    Deviations of the code (followed here) from the paper's Algorithm 1: eps is added after
+    the root (the paper has :math:`\sqrt{n_t + \epsilon}`); the moments start at 0 and are
+    bias-corrected, which the paper's algorithm is not.  No gradient clipping (the
+    reference's ``max_grad_norm=0``).  Roundings follow pytorch-optimizer.
+
+    Reference: X. Xie, P. Zhou, H. Li, Z. Lin, S. Yan, 'Adan: Adaptive Nesterov Momentum
+    Algorithm for Faster Optimizing Deep Models', IEEE TPAMI 2024 (arXiv:2208.06677; sail-sg/Adan).
+    """
+    lr, b1, b2, b3 = _lr(lr), _beta("b1", b1), _beta("b2", b2), _beta("b3", b3)
+    eps = _num("eps", eps, 0.0)
+    wd = _num("weight_decay", weight_decay, 0.0)
+    prox = _flag("prox", prox)
+    if isinstance(restart_every, bool) or not isinstance(restart_every, (int, np.integer)) or restart_every < 0:
+        raise ValueError(f"restart_every must be an integer >= 0 (0: never), got {restart_every!r}")
+    every = int(restart_every)
+    return _rule("adan", ADAN,
+                 dict(lr=lr, b1=b1, b2=b2, b3=b3, eps=eps, weight_decay=wd, prox=prox, restart_every=every),
+                 (b1, b2, b3, eps, wd, prox, every),
+                 reference=f"Xie et al., arXiv:2208.06677 (TPAMI 2024); {_PO} Adan")
+
+
+def exadam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, dynamic_step=False) -> Rule:
+    r"""EXAdam: Adam with cross-moment debiasing and a gradient-acceleration term.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+        d_1 &= 1 + \beta_2^t\,\frac{v_t}{v_t + \epsilon}, \qquad
+        d_2 = 1 + \beta_1^t\,\frac{m_t^2}{m_t^2 + \epsilon} \\
+        \tilde m_t &= \frac{m_t}{1-\beta_1^t} d_1, \qquad
+        \tilde g_t = \frac{g_t}{1-\beta_1^t} d_1, \qquad
+        \tilde v_t = \frac{v_t}{1-\beta_2^t} d_2 \\
+        x_t &= x - \alpha_t\,\frac{\tilde m_t + \tilde g_t}{\sqrt{\tilde v_t} + \epsilon},
+        \qquad x = x_{t-1}(1 - \eta\lambda)
+
+    with :math:`\alpha_t = \eta`, or :math:`\alpha_t = \eta\ln(\sqrt2\sqrt{t+1})` with
+    ``dynamic_step=True`` (paper v1 and the old reference code; :math:`\alpha_1 = \eta\ln 2`).
+    :math:`\tilde g_t` is divided by :math:`1-\beta_1^t`, so early steps are large: on
+    :math:`f = x^2/2` from :math:`x = 1` the first step is about :math:`16\eta` (Adam's is :math:`\eta`).
+
+    Follows the current reference code (AhmedMostafa16/EXAdam) and pytorch-optimizer, whose
+    roundings it uses (:math:`\beta^t` enters as :math:`1 - (1-\beta^t)`; the reference
+    writes the decay as :math:`x - \eta\lambda x`, the same number up to an ulp).
+    Defaults ``lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0, dynamic_step=False``
+    (the current code's and pytorch-optimizer's; arXiv v2 drops the dynamic step).
+
+    Reference: A. M. Adly, 'EXAdam: The Power of Adaptive Cross-Moments', arXiv:2412.20302, 2024.
+    """
+    lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
+    eps = _num("eps", eps, 0.0)
+    wd = _num("weight_decay", weight_decay, 0.0)
+    dynamic = _flag("dynamic_step", dynamic_step)
+    return _rule("exadam", EXADAM, dict(lr=lr, b1=b1, b2=b2, eps=eps, weight_decay=wd, dynamic_step=dynamic),
+                 (b1, b2, eps, wd, dynamic), reference=f"Adly, arXiv:2412.20302, 2024; {_PO} EXAdam")
+
+
+_LION_K = {"l1": K_L1, "quadratic": K_QUADRATIC, "huber": K_HUBER}
+
+
+def lion_k(lr=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, K="l1", delta=1.0) -> Rule:
+    r"""Lion-K: Lion with sign replaced by the gradient of a convex function K.
+
+    .. math::
+        x &\leftarrow x_{t-1}(1 - \eta\lambda) \\
+        x_t &= x - \eta\,\nabla K\big(\beta_1 m_{t-1} + (1-\beta_1) g_t\big) \\
+        m_t &= \beta_2 m_{t-1} + (1-\beta_2) g_t
+
+    (the paper's :math:`m` is the negative of this one; every K here is even, so
+    :math:`\nabla K` is odd and the two forms agree).  With :math:`\lambda > 0` it
+    minimises :math:`f(x) + K^*(\lambda x)/\lambda`-type composite objectives
+    (:math:`K^*` the convex conjugate): :math:`\lambda x` is driven into
+    :math:`\mathrm{dom}\,K^*`.  Elementwise K:
+
+    * ``"l1"``: :math:`K = \|z\|_1`, :math:`\nabla K = \mathrm{sign}`: Lion, bit for bit; the box
+      :math:`\|x\|_\infty \le 1/\lambda`.
+    * ``"quadratic"``: :math:`K = \tfrac12\|z\|^2`, :math:`\nabla K = \mathrm{id}`: momentum GD with
+      decoupled weight decay.  Substituting :math:`\beta_1 m_{t-1} = (\beta_1/\beta_2)(m_t - (1-\beta_2) g_t)`,
+      :math:`x_t = (1-\eta\lambda)x_{t-1} - \eta(\nu m_t + (1-\nu) g_t)` with :math:`\nu = \beta_1/\beta_2`:
+      quasi-hyperbolic momentum (Ma & Yarats 2019); :math:`\beta_1 = \beta_2` is EMA-momentum GD
+      :math:`x_t = (1-\eta\lambda)x_{t-1} - \eta m_t`.  Regulariser :math:`(\lambda/2)\|x\|^2`, no box.
+    * ``"huber"``: :math:`K = \sum_i h_\delta(z_i)/\delta` with the Huber function
+      :math:`h_\delta(z) = z^2/2` for :math:`|z|\le\delta`, :math:`\delta(|z| - \delta/2)` beyond, so
+      :math:`\nabla K(z) = \mathrm{clip}(z/\delta, -1, 1)`.  This scaling (our convention) keeps the
+      update in :math:`[-1, 1]` like sign: the same box :math:`\|x\|_\infty \le 1/\lambda`;
+      :math:`\delta \to 0` is Lion, and where :math:`|z| \le \delta` it is the quadratic K with step
+      :math:`\eta/\delta`.  ``delta`` is used only by ``"huber"``.
+
+    Left out: :math:`K = \|z\|_2` (normalised momentum, ball :math:`\|x\|_2 \le 1/\lambda`) and the
+    other non-separable K (:math:`\ell_p`, nuclear norm: Muon), whose gradient needs the norm of the
+    whole interpolation vector, which the engine's elementwise step does not see.  Defaults
+    ``lr=1e-4, b1=0.9, b2=0.99, weight_decay=0, K="l1", delta=1.0`` (Lion's).  The paper's table
+    of example K is not verified against its text.
+
+    Reference: L. Chen, B. Liu, K. Liang, Q. Liu, 'Lion Secretly Solves Constrained
+    Optimization: As Lyapunov Predicts', ICLR 2024 (arXiv:2310.05898).
+    """
+    lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
+    wd = _num("weight_decay", weight_decay, 0.0)
+    if not isinstance(K, str) or K not in _LION_K:
+        raise unknown_name("K of lion_k:", K if isinstance(K, str) else repr(K), _LION_K)
+    delta = _num("delta", delta, 0.0, None, lo_open=True)
+    return _rule("lion_k", LION_K, dict(lr=lr, b1=b1, b2=b2, weight_decay=wd, K=K, delta=delta),
+                 (b1, b2, wd, _LION_K[K], delta),
+                 reference="Chen, Liu, Liang & Liu, ICLR 2024 (arXiv:2310.05898)")
+
+
+def loss_adaptive_gd(lr=1.0) -> Rule:
+    r"""Gradient descent with a loss-adaptive step: :math:`x_t = x_{t-1} - \frac{\eta}{f(x_{t-1})}\,\nabla f(x_{t-1})`.
+
+    Designed for losses with :math:`\inf f = 0` that is not attained and :math:`\|\nabla f\| \lesssim f`
+    (logistic regression on separable data): the step grows as the risk falls, and with large
+    :math:`\eta` the risk after a burn-in of :math:`1/\gamma^2` steps is :math:`e^{-\Theta(\eta)}`
+    (margin :math:`\gamma`), minimax optimal among first-order batch methods, although the
+    risk may not decrease monotonically.  Where :math:`f(x) \le 0` or is not finite the rule
+    takes no step.  Where the minimum :math:`f^* = 0` is attained the step :math:`\eta/f`
+    blows up near the minimiser and the iterates do not converge (on :math:`f = x^2/2` the
+    map is :math:`x \mapsto x - 2\eta/x`, with no fixed point); where :math:`f^* > 0` it is
+    GD with step about :math:`\eta/f^*` near the minimiser, stable while
+    :math:`\eta < 2f^*/L` (``diffgrad_f2``: :math:`\eta < 5.96\times10^{-6}`; above that, a
+    2-cycle).  Default ``lr=1.0``.  Not Tyurin's "Normalized LR+GD", which divides by the
+    mean sigmoid weight, not by :math:`f`.
+
+    Reference: R. Zhang, J. Wu, L. Lin, P. L. Bartlett, 'Minimax Optimal Convergence of
+    Gradient Descent in Logistic Regression via Large and Adaptive Stepsizes', arXiv:2504.04105, 2025.
+    """
+    return _rule("loss_adaptive_gd", LOSS_ADAPTIVE_GD, dict(lr=_lr(lr)), (),
+                 reference="Zhang, Wu, Lin & Bartlett, arXiv:2504.04105, 2025")
+
+
 #: name -> constructor.
 registry = {
     "sgd": sgd,
@@ -443,6 +857,12 @@ registry = {
     "signum": signum,
     "lion": lion,
     "normalized_gd": normalized_gd,
+    "adabelief": adabelief,
+    "diffgrad": diffgrad,
+    "adan": adan,
+    "exadam": exadam,
+    "lion_k": lion_k,
+    "loss_adaptive_gd": loss_adaptive_gd,
 }
 
 
@@ -464,6 +884,22 @@ CLAIMS = {
     "lion": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4),
              ("rosenbrock", {}, {"lr": 1e-3}, 5000, 1e-4)],
     "normalized_gd": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
+    # Rectified AdaBelief's first steps are plain SGD steps (lr * g): from Rosenbrock's
+    # start at lr = 0.02 they throw it out; the non-rectified form converges there.
+    "adabelief": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.05}, 2000, 1e-12),
+                  ("rosenbrock", {}, {"lr": 0.02, "rectify": False}, 5000, 1e-12)],
+    "diffgrad": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.05}, 2000, 1e-12),
+                 ("rosenbrock", {}, {"lr": 0.02}, 5000, 1e-10)],
+    # Adan's n forgets fast (b3 = 0.99): near the minimiser its steps stay about lr long.
+    "adan": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.01}, 3000, 1e-4),
+             ("rosenbrock", {}, {"lr": 0.01}, 5000, 1e-4)],
+    "exadam": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.01}, 2000, 1e-12),
+               ("rosenbrock", {}, {"lr": 1e-3}, 5000, 1e-2)],
+    "lion_k": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4),
+               ("quadratic", {"eigs": (1, 10)}, {"lr": 0.1, "b2": 0.9, "K": "quadratic"}, 2000, 1e-12),
+               ("rosenbrock", {}, {"lr": 1e-3, "K": "huber", "delta": 0.1}, 5000, 1e-4)],
+    # eta / f needs f_star > 0 to converge: stable while eta < 2 f_star / F2''(x_star) = 5.96e-6.
+    "loss_adaptive_gd": [("diffgrad_f2", {}, {"lr": 5e-6}, 8000, 1e-12)],
 }
 
 

@@ -21,6 +21,7 @@ from ._jit import INLINE, JIT
 
 # Kernel ids for the engine's dispatch (labkit/_engine.py). -1 = user-defined problem.
 ROSENBROCK, QUADRATIC, RASTRIGIN, BEALE, HIMMELBLAU, SADDLE, STYBLINSKI_TANG = range(7)
+DIFFGRAD_F1, DIFFGRAD_F2, DIFFGRAD_F3 = range(7, 10)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -133,6 +134,62 @@ def styblinski_tang_kernel(p, x, g, f):
             g[i, j] = 2.0 * x2 * xi - 16.0 * xi + 2.5
 
 
+# The three 1-D functions of the diffGrad paper (Dubey et al. 2020, eqs. 24-26).  Piecewise:
+# at a breakpoint the value and gradient are those of the piece whose interval holds it (<=).
+
+@njit(**INLINE)
+def diffgrad_f1_kernel(p, x, g, f):
+    # F1 = (x + 0.3)^2 for x <= 0, (x - 0.2)^2 + 0.05 for x > 0
+    n = x.shape[1]
+    for j in range(n):
+        u = x[0, j]
+        r = u + 0.3 if u <= 0.0 else u - 0.2
+        f[j] = r * r + (0.0 if u <= 0.0 else 0.05)
+        g[0, j] = 2.0 * r
+
+
+@njit(**INLINE)
+def diffgrad_f2_kernel(p, x, g, f):
+    # F2 = -40 x - 35.15 for x <= -0.9, x^3 + x sin(8x) + 0.85 for x > -0.9 (a small jump at -0.9)
+    n = x.shape[1]
+    for j in range(n):
+        u = x[0, j]
+        if u <= -0.9:
+            f[j] = -40.0 * u - 35.15
+            g[0, j] = -40.0
+        else:
+            s8, c8 = math.sin(8.0 * u), math.cos(8.0 * u)
+            f[j] = u * u * u + u * s8 + 0.85
+            g[0, j] = 3.0 * u * u + s8 + 8.0 * u * c8
+
+
+@njit(**INLINE)
+def diffgrad_f3_kernel(p, x, g, f):
+    # F3 = x^2 (|x| > 0.5), 0.75 - |x| (0.4 < |x| <= 0.5), 7|x|/8 (|x| <= 0.4); minimum 0 at 0,
+    # kinked local minima 0.25 at +-0.5.  Each breakpoint belongs to the piece on its left.
+    n = x.shape[1]
+    for j in range(n):
+        u = x[0, j]
+        if u <= -0.5:
+            f[j] = u * u
+            g[0, j] = 2.0 * u
+        elif u <= -0.4:
+            f[j] = 0.75 + u
+            g[0, j] = 1.0
+        elif u <= 0.0:
+            f[j] = -0.875 * u
+            g[0, j] = -0.875
+        elif u <= 0.4:
+            f[j] = 0.875 * u
+            g[0, j] = 0.875
+        elif u <= 0.5:
+            f[j] = 0.75 - u
+            g[0, j] = -1.0
+        else:
+            f[j] = u * u
+            g[0, j] = 2.0 * u
+
+
 @njit(**INLINE)
 def objective_inline(kind, p, x, g, f):
     """Dispatch on the problem kind.
@@ -154,6 +211,12 @@ def objective_inline(kind, p, x, g, f):
         saddle_kernel(p, x, g, f)
     elif kind == STYBLINSKI_TANG:
         styblinski_tang_kernel(p, x, g, f)
+    elif kind == DIFFGRAD_F1:
+        diffgrad_f1_kernel(p, x, g, f)
+    elif kind == DIFFGRAD_F2:
+        diffgrad_f2_kernel(p, x, g, f)
+    elif kind == DIFFGRAD_F3:
+        diffgrad_f3_kernel(p, x, g, f)
 
 
 @njit(**JIT)
@@ -205,6 +268,14 @@ def hessian(kind, p, x):
     elif kind == STYBLINSKI_TANG:
         for i in range(d):
             h[i, i] = 6.0 * x[i] * x[i] - 16.0
+    elif kind == DIFFGRAD_F1:
+        h[0, 0] = 2.0
+    elif kind == DIFFGRAD_F2:
+        u = x[0]
+        if u > -0.9:
+            h[0, 0] = 6.0 * u + 16.0 * math.cos(8.0 * u) - 64.0 * u * math.sin(8.0 * u)
+    elif kind == DIFFGRAD_F3:
+        h[0, 0] = 2.0 if x[0] <= -0.5 or x[0] > 0.5 else 0.0
     return h
 
 
@@ -466,6 +537,67 @@ def styblinski_tang(n: int = 2, *, noise: float = 0.0, seed: int = 0) -> Problem
                     description="2^n local minima", noise=noise, seed=seed)
 
 
+
+_DIFFGRAD_REF = ("S. R. Dubey, S. Chakraborty, S. K. Roy, S. Mukherjee, S. K. Singh, B. B. Chaudhuri, "
+                 "'diffGrad: An Optimization Method for Convolutional Neural Networks', IEEE TNNLS 31(11), "
+                 "2020 (arXiv:1909.11015), eqs. ")
+# Paper set-up for these three: b1 = 0.95, b2 = 0.999, lr = 0.1, x0 = -1, 300 steps, Adam vs diffGrad.
+
+
+def diffgrad_f1(*, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""diffGrad's F1: :math:`F_1(x) = (x + 0.3)^2` for :math:`x \le 0`, :math:`(x - 0.2)^2 + 0.05` for :math:`x > 0`.
+
+    1-D.  Global minimum :math:`F^* = 0` at :math:`x = -0.3`; local minimum 0.05 at 0.2,
+    separated by a kink at 0 (continuous, :math:`F_1' = 0.6` on the left, :math:`-0.4` on the
+    right).  Start :math:`x_0 = -1`.  ``domain`` is ``((xlo, xhi), (flo, fhi))``: the x range
+    and, for a plot of the graph, the range of :math:`F`.
+    """
+    return _builtin(DIFFGRAD_F1, [], name="diffgrad_f1", dim=1, x0=[-1.0], x_star=[-0.3], f_star=0.0,
+                    domain=((-1.5, 1.5), (-0.1, 1.8)), minima=((-0.3,), (0.2,)), reference=_DIFFGRAD_REF + "(24).",
+                    description="1-D: a global and a local minimum either side of a kink", noise=noise, seed=seed)
+
+
+# F2' = 3x^2 + sin 8x + 8x cos 8x = 0, by Newton in float64 (F2'' > 0 at each).
+_F2_MINIMA = (-0.6429185989152617, 0.0, 0.5880534760792461, 1.3217274720817793)
+
+
+def diffgrad_f2(*, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""diffGrad's F2: :math:`F_2(x) = -40x - 35.15` for :math:`x \le -0.9`, :math:`x^3 + x\sin 8x + 0.85` beyond.
+
+    1-D.  Global minimum :math:`F^* \approx 1.198\times10^{-4}` at :math:`x \approx -0.64292`;
+    local minima at 0 (:math:`F = 0.85`), 0.58805 (0.4653) and 1.32173 (1.9531); the paper
+    counts one global and two local minima (the last lies beyond its plots).  :math:`F_2` jumps
+    down at :math:`-0.9`, from 0.85 to 0.8353 (as printed in the paper).  The gradient here is the
+    true derivative :math:`F_2' = 3x^2 + \sin 8x + 8x\cos 8x`; the authors' notebook uses
+    :math:`3x^2 + \sin 8x + x\cos 8x` (the chain-rule factor 8 is missing), so its runs are not
+    gradient descent on :math:`F_2`.  Start :math:`x_0 = -1` on the linear piece
+    (:math:`F_2' = -40`).  ``domain`` is the x range and the range of :math:`F`.
+    """
+    x_star = _F2_MINIMA[0]
+    f_star = _kernel_f(DIFFGRAD_F2, np.zeros(0), 1, [x_star])
+    return _builtin(DIFFGRAD_F2, [], name="diffgrad_f2", dim=1, x0=[-1.0], x_star=[x_star], f_star=f_star,
+                    domain=((-1.2, 1.5), (-0.5, 5.5)), minima=tuple((m,) for m in _F2_MINIMA),
+                    reference=_DIFFGRAD_REF + "(25).",
+                    description="1-D: a steep linear wall, a jump, then an oscillating cubic", noise=noise, seed=seed)
+
+
+def diffgrad_f3(*, noise: float = 0.0, seed: int = 0) -> Problem:
+    r"""diffGrad's F3, a piecewise valley: :math:`F_3(x) = 7|x|/8` for :math:`|x| \le 0.4`.
+
+    .. math::
+        F_3(x) = x^2 \ (|x| > 0.5), \qquad 0.75 - |x| \ (0.4 < |x| \le 0.5), \qquad 7|x|/8 \ (|x| \le 0.4)
+
+    1-D, continuous and piecewise linear in the middle.  Global minimum :math:`F^* = 0` at the
+    kink :math:`x = 0`; kinked local minima :math:`F = 0.25` at :math:`\pm 0.5`.  At a breakpoint
+    the gradient is that of the piece on its left (the paper's intervals are closed on the
+    right), e.g. :math:`F_3'(0) = -7/8`.  Start :math:`x_0 = -1`.  ``domain`` is the x range and
+    the range of :math:`F`.
+    """
+    return _builtin(DIFFGRAD_F3, [], name="diffgrad_f3", dim=1, x0=[-1.0], x_star=[0.0], f_star=0.0,
+                    domain=((-1.5, 1.5), (-0.1, 1.5)), minima=((-0.5,), (0.0,), (0.5,)),
+                    reference=_DIFFGRAD_REF + "(26).",
+                    description="1-D: piecewise linear valley with kinked local minima", noise=noise, seed=seed)
+
 def styblinski_tang_value(x):
     x = np.asarray(x, float)
     return 0.5 * float(np.sum(x ** 4 - 16 * x ** 2 + 5 * x))
@@ -487,6 +619,9 @@ registry = {
     "himmelblau": himmelblau,
     "saddle": saddle,
     "styblinski_tang": styblinski_tang,
+    "diffgrad_f1": diffgrad_f1,
+    "diffgrad_f2": diffgrad_f2,
+    "diffgrad_f3": diffgrad_f3,
 }
 
 
