@@ -324,6 +324,13 @@ class Problem:
     ``minima`` lists known local minimisers (basins of attraction).  Built-ins carry a
     compiled ``kernel`` id and float ``params``; a user-defined problem leaves them unset
     and runs through a Python loop (no compilation).
+
+    ``shapes`` splits the flat parameter vector into blocks, row-major, in order (default:
+    one vector of length ``dim``); rules that act on matrices (Muon, AdamP's projection,
+    SCALE, ...) see a ``(rows, cols)`` block as a matrix whose rows are output units, as
+    torch's ``Linear.weight``.  ``extras`` holds named problem-specific callables that some
+    rules need, e.g. ``"gnb_grad"`` (Sophia's Gauss-Newton-Bartlett estimator) or
+    ``"sigmoid_weight"`` (Tyurin's normalized LR+GD).
     """
 
     name: str
@@ -341,10 +348,16 @@ class Problem:
     kernel: int = -1
     params: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     description: str = ""
+    shapes: tuple = ()
+    extras: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         x0 = np.array(self.x0, dtype=np.float64).reshape(-1)
         object.__setattr__(self, "x0", x0)
+        shapes = tuple(tuple(int(n) for n in np.atleast_1d(s)) for s in self.shapes) or ((x0.size,),)
+        if any(len(s) > 2 or min(s) < 1 for s in shapes) or sum(int(np.prod(s)) for s in shapes) != x0.size:
+            raise ValueError(f"shapes {self.shapes} must be 1-D or 2-D blocks whose sizes add up to dim = {x0.size}")
+        object.__setattr__(self, "shapes", shapes)
         if self.x_star is not None:
             object.__setattr__(self, "x_star", np.array(self.x_star, dtype=np.float64).reshape(-1))
         if self.domain is None:
@@ -356,6 +369,20 @@ class Problem:
     @property
     def dim(self) -> int:
         return self.x0.size
+
+    @functools.cached_property
+    def layout(self) -> np.ndarray:
+        """The blocks of ``shapes`` as an int64 array of rows ``(offset, rows, cols)``; ``cols = 0`` for a vector."""
+        rows, off = [], 0
+        for s in self.shapes:
+            rows.append((off, s[0], s[1] if len(s) == 2 else 0))
+            off += int(np.prod(s))
+        return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+    def unflatten(self, x) -> list:
+        """The parameter blocks of a flat point ``x``, as arrays of ``shapes`` (views)."""
+        x = np.asarray(x)
+        return [x[o:o + r * max(c, 1)].reshape((r, c) if c else (r,)) for o, r, c in self.layout]
 
     @functools.cached_property
     def bound(self) -> float:
