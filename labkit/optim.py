@@ -346,6 +346,14 @@ class Rule:
     hp: tuple = field(repr=False)
     state0: tuple = field(default=(0.0, 0.0, 0.0, 0.0), repr=False)
     reference: str = field(default="", repr=False)
+    #: Whole-vector rules (Muon, AdamP, Sophia, ...): the name of their step in labkit.vrules,
+    #: and what they need from the problem each step ("hessian", "sigmoid_weight" or "").
+    vstep: str = field(default="", repr=False)
+    needs: str = field(default="", repr=False)
+
+    @property
+    def vector(self) -> bool:
+        return bool(self.vstep)
 
     @property
     def lr(self) -> float:
@@ -401,9 +409,9 @@ def _flag(name, value):
     return bool(value)
 
 
-def _rule(name, kind, public, engine, state0=(0.0, 0.0, 0.0, 0.0), reference=""):
+def _rule(name, kind, public, engine, state0=(0.0, 0.0, 0.0, 0.0), reference="", vstep="", needs=""):
     hp = tuple(float(v) for v in engine) + (0.0,) * (NHP - len(engine))
-    return Rule(name, kind, public, hp, tuple(float(v) for v in state0), reference)
+    return Rule(name, kind, public, hp, tuple(float(v) for v in state0), reference, vstep, needs)
 
 
 _TORCH = "PyTorch 2.13 torch.optim"

@@ -158,7 +158,7 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
     tol = _tol(tol)
     x = _start(problem, x0)
     sched = _schedule(schedule, steps)
-    if problem.kernel >= 0:
+    if problem.kernel >= 0 and not rule.vector:
         xs, fs, gs, n = _run_compiled(problem, rule, x, sched, tol)
     else:
         xs, fs, gs, n = _run_python(problem, rule, x, sched)
@@ -180,35 +180,124 @@ def _run_compiled(problem, rule, x, sched, tol):
 
 
 def _run_python(problem, rule, x, sched):
-    """Problems given as Python functions: the same compiled update, driven from Python."""
-    from ._engine import step_kernel
-    steps, d = sched.size, x.size
-    X = x.reshape(d, 1).copy()
-    S = np.empty((4, d, 1))
-    S[:] = np.asarray(rule.state0).reshape(4, 1, 1)
-    acc = np.zeros(8)
-    acc[::2] = 1.0
-    hp = np.array(rule.hp)
+    """A Python loop around a compiled update.
+
+    Serves problems given as Python functions (elementwise rules go through the engine's
+    ``step_kernel``) and whole-vector rules (``labkit.vrules``: Muon, AdamP, Sophia, ...)
+    on every problem.  Same bookkeeping as the compiled driver, so a Python-defined copy
+    of a built-in problem gives the same trajectory bit for bit.
+    """
     from ._engine import noise_table
+    steps, d = sched.size, x.size
+    x = x.copy()
     noise = noise_table(problem.seed, steps, d, problem.noise) if problem.noise else None
+    value_and_grad = _value_and_grad(problem, x)
+    update = _vector_update(problem, rule, d) if rule.vector else _elementwise_update(rule, d)
     xs, fs, gs = np.empty((steps + 1, d)), np.empty(steps + 1), np.empty(steps + 1)
     bound = problem.bound
     for k in range(steps + 1):
-        xk = X[:, 0].copy()
-        fk = float(problem.f(xk))
-        g = np.asarray(problem.grad(xk), dtype=np.float64).reshape(d)
-        if problem.noise:
+        fk, g = value_and_grad(x)
+        if noise is not None:
             g = g + noise[k]
         # Summed in coordinate order like the kernels (not BLAS g @ g), so both paths agree bitwise.
         gn = 0.0
         for gi in g:
             gn += gi * gi
         gn = float(np.sqrt(gn))
-        if not (abs(fk) <= 1e300 and gn <= 1e300 and np.all(np.abs(xk) <= bound)):
+        if not (abs(fk) <= 1e300 and gn <= 1e300 and np.all(np.abs(x) <= bound)):
             return xs, fs, gs, k
-        xs[k], fs[k], gs[k] = xk, fk, gn
+        xs[k], fs[k], gs[k] = x, fk, gn
         if k == steps:
             break
-        step_kernel(rule.kind, hp, X, g.reshape(d, 1).copy(), S, float(k + 1), acc,
-                    np.array([rule.lr * sched[k]]), np.array([gn]), np.array([fk]))
+        update(x, g, k + 1, rule.lr * sched[k], gn, fk)
     return xs, fs, gs, steps + 1
+
+
+def _value_and_grad(problem, x):
+    """(f, grad) at x: one kernel call for a built-in, f and grad for a Python problem."""
+    d = x.size
+    if problem.kernel >= 0:
+        from .problems import objective
+        X, G, F = np.empty((d, 1)), np.empty((d, 1)), np.empty(1)
+
+        def value_and_grad(x):
+            X[:, 0] = x
+            objective(problem.kernel, problem.params, X, G, F)
+            return float(F[0]), G[:, 0].copy()
+        return value_and_grad
+    return lambda x: (float(problem.f(x)), np.asarray(problem.grad(x), dtype=np.float64).reshape(d).copy())
+
+
+def _elementwise_update(rule, d):
+    from ._engine import step_kernel
+    S = np.empty((4, d, 1))
+    S[:] = np.asarray(rule.state0).reshape(4, 1, 1)
+    acc = np.zeros(8)
+    acc[::2] = 1.0
+    hp = np.array(rule.hp)
+
+    def update(x, g, t, lr, gn, f):
+        X = x.reshape(d, 1)                      # a view: the kernel writes x in place
+        step_kernel(rule.kind, hp, X, g.reshape(d, 1), S, float(t), acc, np.array([lr]), np.array([gn]),
+                    np.array([f]))
+    return update
+
+
+def _vector_update(problem, rule, d):
+    """The step of a whole-vector rule, with the per-step input its ``needs`` asks of the problem."""
+    from . import vrules
+    vstep = getattr(vrules, rule.vstep)
+    S = np.empty((4, d))
+    S[:] = np.asarray(rule.state0).reshape(4, 1)
+    hp = np.array(rule.hp)
+    layout = problem.layout
+    aux = np.zeros(d)
+    hyper = rule.hyperparameters
+    if rule.needs == "hessian":
+        estimate = _hessian_estimator(problem, hyper["estimator"], hyper["seed"])
+        period = hyper["update_period"]
+    elif rule.needs == "sigmoid_weight":
+        weight = _extra(problem, "sigmoid_weight", rule)
+
+    def update(x, g, t, lr, gn, f):
+        if rule.needs == "hessian" and (t - 1) % period == 0:
+            aux[:] = estimate(x, t)               # refreshed before the step, as pytorch-optimizer's SophiaH
+        elif rule.needs == "sigmoid_weight":
+            aux[0] = 1.0 / weight(x)
+        vstep(x, g, S, float(t), lr, f, hp, layout, aux)
+    return update
+
+
+def _extra(problem, key, rule):
+    if key not in problem.extras:
+        raise ValueError(f"{rule.name} needs the problem's {key!r} (in Problem.extras), which {problem.name} "
+                         f"does not provide; problems that do: "
+                         f"{', '.join(_problems_with(key)) or 'none'}")
+    return problem.extras[key]
+
+
+def _problems_with(key):
+    from . import problems_matrix
+    return [n for n in problems_matrix.PROVIDES.get(key, ())]
+
+
+def _hessian_estimator(problem, estimator, seed):
+    """Sophia's diagonal-Hessian estimate at x on step t (Liu et al. 2023, §2.3)."""
+    if estimator == "gnb":
+        return _extra(problem, "gnb_hess", _Named("sophia (estimator='gnb')"))
+    if problem.hess is None:
+        raise ValueError(f"sophia with estimator={estimator!r} needs the problem's Hessian; {problem.name} has none "
+                         f"(use estimator='gnb' on a logistic or softmax problem)")
+    if estimator == "exact":
+        return lambda x, t: np.diag(problem.hess(x)).copy()
+
+    def hutchinson(x, t):
+        # u ~ N(0, I) drawn per (seed, step): h = u * (H u), unbiased for diag(H).
+        u = np.random.default_rng((int(seed), int(t))).standard_normal(x.size)
+        return u * (np.asarray(problem.hess(x)) @ u)
+    return hutchinson
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
