@@ -18,6 +18,7 @@ finally:
 
 from . import schedules
 from ._errors import DivergenceWarning
+from .citations import cite
 from .problems import Problem
 from .record import record
 from .run import Trajectory, run
@@ -29,6 +30,7 @@ __all__ = [
     "DivergenceWarning",
     "Problem",
     "Trajectory",
+    "cite",
     "optim",
     "problems",
     "record",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import citations as _cite
 from . import optim as _optim
 from ._errors import DivergenceWarning
 from .problems import Problem
@@ -158,6 +159,7 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
     tol = _tol(tol)
     x = _start(problem, x0)
     sched = _schedule(schedule, steps)
+    _cite.note(rule, problem, *([schedule] if callable(schedule) else []))
     if problem.kernel >= 0 and not rule.vector:
         xs, fs, gs, n = _run_compiled(problem, rule, x, sched, tol)
     else:

@@ -92,6 +92,8 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     lane_seed = np.tile(seed_vals[ei], len(combos))
     lane_combo = np.repeat(np.arange(len(combos)), inner)
 
+    from . import citations as _cite
+    _cite.note(rules[0], problem, *([schedule] if callable(schedule) else []))
     if problem.kernel >= 0 and not rules[0].vector:
         X_out, f_last, hit, div_at = _sweep_compiled(problem, name, rules, inner, lane_lr, lane_x0, lane_seed,
                                                      sched, tol, progress)
