@@ -128,7 +128,7 @@ def measure(rounds: int = 7) -> tuple[list[Row], dict]:
 
     # The bare kernel with exactly what lk.run passes (labkit/run.py, _run_compiled).
     kernel = KERNELS[adam.kind][0]
-    args = (p.kernel, p.params, np.array(adam.hp), p.x0.copy(), np.array(adam.state0), adam.lr, p.seed,
+    args = (lk.problems.kind_tag(p.kernel), p.params, np.array(adam.hp), p.x0.copy(), np.array(adam.state0), adam.lr, p.seed,
             np.ones(STEPS), _cfg(p, 1e-8))
     args_1 = args[:7] + (np.ones(1),) + args[8:]
     n, xs, *_ = kernel(*args)

@@ -5,7 +5,8 @@ but may differ in step size, start point and noise seed) stored lanes-innermost,
 ``X[i, j]`` = coordinate i of lane j, so the inner loops vectorise across lanes
 (steps outer, lanes inner: 18x faster than one scalar loop per lane, spec §2).
 A single run is a block of one lane whose arrays are allocated inside the kernel, so
-that LLVM sees B = 1 as a constant and the lane loops disappear.
+that LLVM sees B = 1 as a constant and the lane loops disappear, and it is compiled per
+(rule, problem kind) (``problems.kind_tag``), so the loop holds one objective.
 
 Caching (spec §3): a cached kernel that *receives* jitted functions as arguments
 recompiles in every process (numba #9609).  So the generic drivers ``_run`` and
@@ -27,7 +28,7 @@ from .optim import (ADABELIEF, ADAGRAD, ADAM, ADAN, DIFFGRAD, EXADAM, LION, LION
                     adam_step, adan_prep, adan_step, diffgrad_prep, diffgrad_step, exadam_prep, exadam_step,
                     lion_k_step, lion_step, loss_adaptive_gd_step, no_prep, normalized_gd_step, rmsprop_step,
                     sgd_step, sign_step)
-from .problems import objective, objective_inline
+from .problems import objective, objective_tagged
 
 F_MAX = 1e300   # |f| or |g| above this (or nan) counts as divergence
 
@@ -48,9 +49,10 @@ def _loop(prep, step, objective, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, r
           div_at):
     """``len(mults)`` steps of one rule on one built-in problem for a block of lanes.
 
-    ``objective`` is ``objective_inline`` for a single run (inlined: a call costs ~45 ns a
-    step there) and the compiled ``objective`` for blocks (one call per step serves 64
-    lanes, and the rule's kernel then compiles in ~2 s instead of ~11 s).
+    ``objective`` is ``objective_tagged`` for a single run (``kind`` is then the type tag
+    of one problem, inlined: a call costs ~45 ns a step there) and the compiled
+    ``objective`` for blocks (one call per step serves 64 lanes, and the rule's block
+    kernel then compiles once for every problem, in ~2 s instead of ~11 s).
 
     cfg = (noise sigma, f_star or nan, tol, bound).  ``record`` is a constant at each
     call site (so LLVM removes the branches): a single run records iterates, losses and
@@ -139,8 +141,12 @@ def _loop(prep, step, objective, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, r
 
 
 @njit(**INLINE)
-def _run(prep, step, kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    """A single run: returns (n finite points, xs, fs, gs, hit step)."""
+def _run(prep, step, tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    """A single run: returns (n finite points, xs, fs, gs, hit step).
+
+    ``tag`` is the problem kind as a type (``problems.kind_tag``): the objective is fixed
+    when this compiles, so the loop holds one problem, not a dispatch over all of them.
+    """
     d = x0.shape[0]
     X = np.empty((d, 1))
     S = np.empty((4, d, 1))
@@ -162,7 +168,7 @@ def _run(prep, step, kind, p, hp, x0, s0, lr, seed, mults, cfg):
     f_last = np.empty(1)
     hit = np.full(1, -1)
     div_at = np.full(1, -1)
-    n = _loop(prep, step, objective_inline, kind, p, hp, X, S, lr0, seeds, mults, cfg, E, True, xs, fs, gs, f_last,
+    n = _loop(prep, step, objective_tagged, tag, p, hp, X, S, lr0, seeds, mults, cfg, E, True, xs, fs, gs, f_last,
               hit, div_at)
     return n, xs, fs, gs, hit[0]
 
@@ -196,68 +202,68 @@ def _blocks(prep, step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_o
 
 
 @njit(nogil=True, **JIT)
-def run_sgd(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, sgd_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_sgd(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, sgd_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_adam(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(adam_prep, adam_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_adam(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(adam_prep, adam_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_adagrad(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(adagrad_prep, adagrad_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_adagrad(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(adagrad_prep, adagrad_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_rmsprop(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, rmsprop_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_rmsprop(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, rmsprop_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_lion(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, lion_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_lion(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, lion_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_sign(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, sign_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_sign(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, sign_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_normalized_gd(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, normalized_gd_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_normalized_gd(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, normalized_gd_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_adabelief(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(adabelief_prep, adabelief_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_adabelief(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(adabelief_prep, adabelief_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_diffgrad(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(diffgrad_prep, diffgrad_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_diffgrad(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(diffgrad_prep, diffgrad_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_adan(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(adan_prep, adan_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_adan(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(adan_prep, adan_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_exadam(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(exadam_prep, exadam_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_exadam(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(exadam_prep, exadam_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_lion_k(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, lion_k_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_lion_k(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, lion_k_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
-def run_loss_adaptive_gd(kind, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(no_prep, loss_adaptive_gd_step, kind, p, hp, x0, s0, lr, seed, mults, cfg)
+def run_loss_adaptive_gd(tag, p, hp, x0, s0, lr, seed, mults, cfg):
+    return _run(no_prep, loss_adaptive_gd_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)

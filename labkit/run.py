@@ -175,7 +175,8 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
 
 def _run_compiled(problem, rule, x, sched, tol):
     from ._engine import KERNELS
-    n, xs, fs, gs, _ = KERNELS[rule.kind][0](problem.kernel, problem.params, np.array(rule.hp), x,
+    from .problems import kind_tag
+    n, xs, fs, gs, _ = KERNELS[rule.kind][0](kind_tag(problem.kernel), problem.params, np.array(rule.hp), x,
                                              np.array(rule.state0), rule.lr, problem.seed, sched,
                                              _cfg(problem, tol))
     return xs, fs, gs, n
@@ -286,7 +287,8 @@ def _problems_with(key):
 def _hessian_estimator(problem, estimator, seed):
     """Sophia's diagonal-Hessian estimate at x on step t (Liu et al. 2023, §2.3)."""
     if estimator == "gnb":
-        return _extra(problem, "gnb_hess", _Named("sophia (estimator='gnb')"))
+        gnb = _extra(problem, "gnb_hess", _Named("sophia (estimator='gnb')"))
+        return lambda x, t: gnb(x, int(seed), int(t))
     if problem.hess is None:
         raise ValueError(f"sophia with estimator={estimator!r} needs the problem's Hessian; {problem.name} has none "
                          f"(use estimator='gnb' on a logistic or softmax problem)")

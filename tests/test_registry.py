@@ -178,17 +178,21 @@ def test_no_recompilation_when_hyperparameter_values_change(name):
     user = _user_quadratic()
     steps = 20
 
-    # First use: compiles (or loads from the disk cache) once per kernel.
+    # First use: compiles (or loads from the disk cache) once per kernel; single runs once
+    # per problem kind (labkit.problems.kind_tag), so Rosenbrock is a first use too.
     quiet(lk.run, quad, name, steps, lr=0.01)
+    quiet(lk.run, lk.problems.rosenbrock(), name, steps, lr=1e-3)
     quiet(lk.sweep, quad, name, steps, lr=[0.01, 0.02])
     quiet(lk.run, user, name, 3, lr=0.01)
     before = _compile_state(watched)
 
-    # Other float values, other flags, Python ints, another problem, noise, a schedule.
+    # Other float values, other flags, Python ints, other problems of the same kinds
+    # (another spectrum, another dimension), noise, a schedule.
     quiet(lk.run, quad, name, steps, **_own(name, OTHER_FLOATS))
     quiet(lk.run, quad, name, steps, **_own(name, {**OTHER_FLAGS, "dampening": 0.0}))
     quiet(lk.run, quad, name, steps, x0=[1, 2], **_own(name, INTS))
-    quiet(lk.run, lk.problems.rosenbrock(), name, steps, lr=1e-3)
+    quiet(lk.run, lk.problems.rosenbrock_nd(5), name, steps, lr=1e-3)
+    quiet(lk.run, lk.problems.quadratic(eigs=(1, 2, 50), basis_seed=3), name, steps, lr=1e-3)
     quiet(lk.run, quad.with_noise(0.1, seed=7), name, steps, lr=0.01, schedule=lambda k: 0.5)
     quiet(lk.sweep, quad, name, steps, **_own(name, {**OTHER_FLOATS, "lr": [0.03, 0.3]}))
     quiet(lk.sweep, quad, name, steps, x0=[[1, 2], [3, 4]], **{**_own(name, INTS), "lr": [1, 2]})
