@@ -29,12 +29,14 @@ from numba import njit
 from ._errors import unknown_name
 from ._jit import JIT, fma, lerp, power_step, sign
 
-NHP = 8        # length of the engine's hyperparameter vector
+NHP = 16       # length of the engine's hyperparameter vector (whole-vector rules use more)
 NSLOT = 4      # state slots per coordinate
 
 # Kernel ids for the engine's dispatch (labkit/_engine.py).
 SGD, ADAM, ADAGRAD, RMSPROP, LION, SIGN, NORMALIZED_GD = range(7)
 ADABELIEF, DIFFGRAD, ADAN, EXADAM, LION_K, LOSS_ADAPTIVE_GD = range(7, 13)
+# Whole-vector rules (labkit/vrules.py), driven by run.py's Python loop, not by _engine.py.
+ADAMP, SGDP, MUON, SWAN, SINKGD, SCALE, SOPHIA, LION_K_L2, NORMALIZED_LR_GD = range(100, 109)
 
 
 @njit(**JIT)
@@ -812,9 +814,12 @@ def lion_k(lr=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, K="l1", delta=1.0) -> Rul
       :math:`\delta \to 0` is Lion, and where :math:`|z| \le \delta` it is the quadratic K with step
       :math:`\eta/\delta`.  ``delta`` is used only by ``"huber"``.
 
-    Left out: :math:`K = \|z\|_2` (normalised momentum, ball :math:`\|x\|_2 \le 1/\lambda`) and the
-    other non-separable K (:math:`\ell_p`, nuclear norm: Muon), whose gradient needs the norm of the
-    whole interpolation vector, which the engine's elementwise step does not see.  Defaults
+    * ``"l2"``: :math:`K = \|z\|_2` per parameter block, :math:`\nabla K(z) = z/\|z\|` (0 at 0):
+      normalised momentum, every step exactly :math:`\eta` long (without decay); the constraint
+      becomes the ball :math:`\|x\|_2 \le 1/\lambda`.  A whole-vector rule (``labkit.vrules``).
+
+    Left out: the other non-separable K (:math:`\ell_p`, the nuclear norm, whose :math:`\nabla K`
+    is Muon's polar factor).  Defaults
     ``lr=1e-4, b1=0.9, b2=0.99, weight_decay=0, K="l1", delta=1.0`` (Lion's).  The paper's table
     of example K is not verified against its text.
 
@@ -823,9 +828,13 @@ def lion_k(lr=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, K="l1", delta=1.0) -> Rul
     """
     lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
     wd = _num("weight_decay", weight_decay, 0.0)
-    if not isinstance(K, str) or K not in _LION_K:
-        raise unknown_name("K of lion_k:", K if isinstance(K, str) else repr(K), _LION_K)
+    if not isinstance(K, str) or (K not in _LION_K and K != "l2"):
+        raise unknown_name("K of lion_k:", K if isinstance(K, str) else repr(K), [*_LION_K, "l2"])
     delta = _num("delta", delta, 0.0, None, lo_open=True)
+    if K == "l2":
+        return _rule("lion_k", LION_K_L2, dict(lr=lr, b1=b1, b2=b2, weight_decay=wd, K=K, delta=delta),
+                     (b1, b2, wd), reference="Chen, Liu, Liang & Liu, ICLR 2024 (arXiv:2310.05898)",
+                     vstep="lion_k_l2_vstep")
     return _rule("lion_k", LION_K, dict(lr=lr, b1=b1, b2=b2, weight_decay=wd, K=K, delta=delta),
                  (b1, b2, wd, _LION_K[K], delta),
                  reference="Chen, Liu, Liang & Liu, ICLR 2024 (arXiv:2310.05898)")
@@ -854,6 +863,262 @@ def loss_adaptive_gd(lr=1.0) -> Rule:
                  reference="Zhang, Wu, Lin & Bartlett, arXiv:2504.04105, 2025")
 
 
+def _count(name, value, lo=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+_CLOVA = "clovaai/AdamP"
+
+
+def adamp(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, delta=0.1, wd_ratio=0.1, nesterov=False,
+          po_eps=False) -> Rule:
+    r"""AdamP: Adam whose update loses its radial part on scale-invariant weights.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+        U_t &= \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
+        \quad (\text{nesterov: } \beta_1 m_t + (1-\beta_1) g_t \text{ in the numerator}) \\
+        U_t &\leftarrow U_t - \hat p\,\langle \hat p, U_t\rangle,\ \hat p = \frac{x}{\|x\|}
+        \quad \text{if } \max_i \frac{|\langle g_i, x_i\rangle|}{\|g_i\|\|x_i\|} < \frac{\delta}{\sqrt{D}} \\
+        x_t &= x_{t-1}(1 - \eta\lambda r) - \frac{\eta}{1-\beta_1^t} U_t
+
+    The projection acts only on matrix blocks (``Problem.shapes``), row by row (the channel
+    view, one row per output unit) and, failing the test there, on the whole block (the
+    layer view); the cosine test uses the raw gradient against the weights, with ``D`` the
+    row length.  When it fires the weight decay is scaled by ``r = wd_ratio`` (else 1).
+    On a vector parameter AdamP is Adam with decoupled weight decay.  Defaults
+    ``lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0, delta=0.1, wd_ratio=0.1,
+    nesterov=False`` (the reference code's).  Deviation: pytorch-optimizer divides by
+    :math:`(\sqrt{v_t}+\epsilon)/\sqrt{1-\beta_2^t}`, i.e. its eps is
+    :math:`\epsilon/\sqrt{1-\beta_2^t}`; ``po_eps=True`` reproduces it.  Weight decay is
+    decoupled only (pytorch-optimizer's coupled mode has no effect on the step).
+
+    Reference: B. Heo, S. Chun, S. J. Oh, D. Han, S. Yun, G. Kim, Y. Uh, J.-W. Ha, 'AdamP:
+    Slowing Down the Slowdown for Momentum Optimizers on Scale-invariant Weights', ICLR 2021
+    (clovaai/AdamP); pytorch-optimizer ``AdamP``.
+    """
+    lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
+    eps, wd = _num("eps", eps, 0.0), _num("weight_decay", weight_decay, 0.0)
+    delta, ratio = _num("delta", delta, 0.0), _num("wd_ratio", wd_ratio, 0.0, 1.0)
+    nesterov, po_eps = _flag("nesterov", nesterov), _flag("po_eps", po_eps)
+    return _rule("adamp", ADAMP, dict(lr=lr, b1=b1, b2=b2, eps=eps, weight_decay=wd, delta=delta, wd_ratio=ratio,
+                                      nesterov=nesterov, po_eps=po_eps),
+                 (b1, b2, eps, wd, delta, ratio, nesterov, po_eps),
+                 reference=f"Heo et al., ICLR 2021; {_CLOVA}; {_PO} AdamP", vstep="adamp_vstep")
+
+
+def sgdp(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, eps=1e-8, delta=0.1,
+         wd_ratio=0.1, project_buffer=False) -> Rule:
+    r"""SGDP: SGD with momentum whose update loses its radial part on scale-invariant weights.
+
+    .. math::
+        b_t &= \mu b_{t-1} + (1-\tau) g_t \quad (b_0 = 0), \qquad
+        U_t = g_t + \mu b_t \text{ (nesterov) or } b_t \\
+        U_t &\leftarrow U_t - \hat p\,\langle \hat p, U_t\rangle \quad \text{(AdamP's test, see ``adamp``)} \\
+        x_t &= x_{t-1}\Big(1 - \frac{\eta\lambda r}{1-\mu}\Big) - \eta U_t
+
+    The buffer starts at 0 (torch's SGD starts it at :math:`g_1`; the two agree when
+    :math:`\tau = 0`).  ``project_buffer=True`` also projects the momentum buffer, as the
+    reference code does by accident when nesterov is off (it projects the buffer in place);
+    the paper and pytorch-optimizer project a copy (default).  Defaults ``lr=1e-3,
+    momentum=0, dampening=0, weight_decay=0, nesterov=False, eps=1e-8, delta=0.1,
+    wd_ratio=0.1`` (lr as pytorch-optimizer; the reference requires one).
+
+    Reference: B. Heo et al., 'AdamP: Slowing Down the Slowdown for Momentum Optimizers on
+    Scale-invariant Weights', ICLR 2021 (clovaai/AdamP sgdp.py); pytorch-optimizer ``SGDP``.
+    """
+    lr, mu = _lr(lr), _beta("momentum", momentum)
+    tau = _num("dampening", dampening, 0.0, 1.0)
+    wd, eps = _num("weight_decay", weight_decay, 0.0), _num("eps", eps, 0.0)
+    delta, ratio = _num("delta", delta, 0.0), _num("wd_ratio", wd_ratio, 0.0, 1.0)
+    nesterov, proj = _flag("nesterov", nesterov), _flag("project_buffer", project_buffer)
+    return _rule("sgdp", SGDP, dict(lr=lr, momentum=mu, dampening=tau, weight_decay=wd, nesterov=nesterov, eps=eps,
+                                    delta=delta, wd_ratio=ratio, project_buffer=proj),
+                 (mu, tau, nesterov, wd, delta, ratio, eps, proj),
+                 reference=f"Heo et al., ICLR 2021; {_CLOVA}; {_PO} SGDP", vstep="sgdp_vstep")
+
+
+def muon(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_decay=0.0, adjusted_lr=False,
+         adamw_lr=3e-4, adamw_b1=0.9, adamw_b2=0.95, adamw_eps=1e-10, adamw_weight_decay=0.0) -> Rule:
+    r"""Muon: momentum orthogonalised by a Newton-Schulz iteration, on matrix parameters.
+
+    .. math::
+        b_t &= \mu b_{t-1} + (1-\mu) G_t \quad (b_0 = 0), \qquad
+        U_t = (1-\mu) G_t + \mu b_t \text{ (nesterov) or } b_t \\
+        O_t &= \mathrm{NS}_5(U_t) \approx \text{the polar factor } UV^\top \text{ of } U_t = U\Sigma V^\top \\
+        X_t &= X_{t-1}(1 - \eta\lambda) - \eta\, s\, O_t, \qquad s = \sqrt{\max(1, \mathrm{rows}/\mathrm{cols})}
+
+    :math:`\mathrm{NS}_5`: :math:`X \leftarrow U/\|U\|_F`, then five times
+    :math:`A = XX^\top,\ X \leftarrow aX + (bA + cA^2)X` with
+    :math:`(a, b, c) = (3.4445, -4.7750, 2.0315)`: the singular values land in roughly
+    (0.5, 1.5), not at 1 (by design).  Here in float64 (the reference runs it in bfloat16).
+    ``adjusted_lr=True`` uses Moonlight's :math:`s = 0.2\sqrt{\max(\mathrm{rows}, \mathrm{cols})}`.
+    Vector parameters (``Problem.shapes``) are not orthogonalised: as in pytorch-optimizer
+    they take AdamW steps with ``adamw_lr`` (scaled by the same schedule),
+    ``adamw_b1/b2/eps/weight_decay``.  Defaults ``lr=0.02, momentum=0.95, nesterov=True,
+    ns_steps=5, weight_decay=0`` (the reference's).
+
+    Reference: K. Jordan et al., 'Muon: An optimizer for hidden layers in neural networks',
+    2024 (KellerJordan/Muon); J. Liu et al., 'Muon is Scalable for LLM Training' (Moonlight),
+    arXiv:2502.16982, 2025; pytorch-optimizer ``Muon``.
+    """
+    lr, mu = _lr(lr), _beta("momentum", momentum)
+    nesterov, adjusted = _flag("nesterov", nesterov), _flag("adjusted_lr", adjusted_lr)
+    steps = _count("ns_steps", ns_steps)
+    wd = _num("weight_decay", weight_decay, 0.0)
+    a_lr = _lr(adamw_lr) if adamw_lr != 0 else 0.0
+    a_b1, a_b2 = _beta("adamw_b1", adamw_b1), _beta("adamw_b2", adamw_b2)
+    a_eps, a_wd = _num("adamw_eps", adamw_eps, 0.0), _num("adamw_weight_decay", adamw_weight_decay, 0.0)
+    return _rule("muon", MUON, dict(lr=lr, momentum=mu, nesterov=nesterov, ns_steps=steps, weight_decay=wd,
+                                    adjusted_lr=adjusted, adamw_lr=a_lr, adamw_b1=a_b1, adamw_b2=a_b2,
+                                    adamw_eps=a_eps, adamw_weight_decay=a_wd),
+                 (mu, nesterov, steps, wd, adjusted, 1e-7, a_lr / lr, a_b1, a_b2, a_eps, a_wd),
+                 reference=f"K. Jordan et al. 2024 (KellerJordan/Muon); Liu et al. 2025; {_PO} Muon",
+                 vstep="muon_vstep")
+
+
+def swan(lr=1e-3, ns_steps=10, eps=1e-8) -> Rule:
+    r"""SWAN: a stateless step from the gradient normalised and whitened (a reconstruction).
+
+    .. math::
+        \tilde G &= \mathrm{diag}(s)^{-1}(G - \bar g\,\mathbf 1^\top)
+        \quad (\bar g, s: \text{mean and standard deviation of each row}) \\
+        X_t &= X_{t-1} - \eta\, (\tilde G\tilde G^\top)^{-1/2}\tilde G
+
+    The inverse root comes from ``ns_steps`` coupled Newton-Schulz iterations (Higham 1997);
+    :math:`(\tilde G\tilde G^\top)^{-1/2}\tilde G` is the polar factor of :math:`\tilde G`.
+    No state, no second moments.  Vector parameters take the normalised step
+    :math:`\eta\, g/\|g\|` (the paper keeps Adam there).  **Reconstructed** from the
+    paper's description; no reference code was available to check it against.
+    Defaults ``lr=1e-3, ns_steps=10, eps=1e-8`` (eps floors the row standard deviation).
+
+    Reference: C. Ma, W. Gong, M. Scetbon, E. Meeds, 'SWAN: SGD with Normalization and
+    Whitening Enables Stateless LLM Training', ICML 2025 (arXiv:2412.13148).
+    """
+    return _rule("swan", SWAN, dict(lr=_lr(lr), ns_steps=_count("ns_steps", ns_steps), eps=_num("eps", eps, 0.0)),
+                 (int(ns_steps), float(eps)), reference="Ma, Gong, Scetbon & Meeds, ICML 2025 (arXiv:2412.13148)",
+                 vstep="swan_vstep")
+
+
+def sinkgd(lr=1e-3, iterations=5) -> Rule:
+    r"""SinkGD: gradient multi-normalisation by Sinkhorn-like alternation (a reconstruction).
+
+    .. math::
+        X &\leftarrow G; \quad \text{repeat } L \text{ times: }
+        X \leftarrow \sqrt n\,\mathrm{diag}(\|X_{i,:}\|)^{-1} X, \quad
+        X \leftarrow \sqrt m\, X\,\mathrm{diag}(\|X_{:,j}\|)^{-1} \\
+        W_t &= W_{t-1} - \eta X
+
+    for an :math:`m \times n` gradient: rows to norm :math:`\sqrt n`, then columns to
+    :math:`\sqrt m`, ``iterations`` = L times; O(mn) a step, stateless.  Vector parameters
+    are scaled to norm :math:`\sqrt{\mathrm{len}}`.  **Reconstructed** from the paper's
+    Algorithms 3-4; the constants and the default L = 5 are not checked against code.
+
+    Reference: M. Scetbon, C. Ma, W. Gong, E. Meeds, 'Gradient Multi-Normalization for
+    Stateless and Scalable LLM Training', NeurIPS 2025 (arXiv:2502.06742).
+    """
+    return _rule("sinkgd", SINKGD, dict(lr=_lr(lr), iterations=_count("iterations", iterations)),
+                 (int(iterations),), reference="Scetbon, Ma, Gong & Meeds, NeurIPS 2025 (arXiv:2502.06742)",
+                 vstep="sinkgd_vstep")
+
+
+def scale(lr=1e-4, beta=0.9, weight_decay=0.0, eps=1e-8) -> Rule:
+    r"""SCALE: each output row of the update scaled to RMS 1, momentum on the last layer only.
+
+    .. math::
+        C(M)_{i,:} &= M_{i,:} \Big/ \sqrt{\tfrac1n \textstyle\sum_j M_{ij}^2} \\
+        W^{(l)}_t &= W^{(l)}_{t-1}(1 - \eta\lambda) - \eta\, C(G^{(l)}_t) \quad (l < L) \\
+        m_t &= \beta m_{t-1} + (1-\beta) G^{(L)}_t, \qquad
+        W^{(L)}_t = W^{(L)}_{t-1}(1 - \eta\lambda) - \eta\, C(m_t)
+
+    The last matrix block of ``Problem.shapes`` is the last layer; vector parameters take
+    AdamW steps (0.9, 0.999, 1e-8), as in the authors' code, which this transcribes (the
+    abstract says "column-wise"; for torch's (out, in) layout the code normalises each
+    output row).  No second moments on matrices.  Defaults ``lr=1e-4, beta=0.9,
+    weight_decay=0, eps=1e-8`` (eps floors the RMS).
+
+    Reference: A. Glentis, J. Li, A. Han, M. Hong, 'A Minimalist Optimizer Design for LLM
+    Pretraining', arXiv:2506.16659, 2025 (OptimAI-Lab/Minimalist_LLM_Pretraining).
+    """
+    lr, beta = _lr(lr), _beta("beta", beta)
+    wd, eps = _num("weight_decay", weight_decay, 0.0), _num("eps", eps, 0.0)
+    return _rule("scale", SCALE, dict(lr=lr, beta=beta, weight_decay=wd, eps=eps),
+                 (beta, wd, 0.9, 0.999, 1e-8, 1.0, eps),
+                 reference="Glentis, Li, Han & Hong, arXiv:2506.16659, 2025", vstep="scale_vstep")
+
+
+_ESTIMATORS = ("hutchinson", "exact", "gnb")
+
+
+def sophia(lr=6e-2, b1=0.96, b2=0.99, rho=1e-2, weight_decay=0.0, eps=1e-12, update_period=10,
+           estimator="hutchinson", seed=0) -> Rule:
+    r"""Sophia: clipped, diagonally preconditioned momentum with an occasional Hessian estimate.
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t \\
+        h_t &= \beta_2 h_{t-k} + (1-\beta_2)\hat h_t \ \text{ if } (t-1) \bmod k = 0,
+        \text{ else } h_{t-1} \\
+        x_t &= x_{t-1}(1 - \eta\lambda) - \eta\,\mathrm{clip}\big(m_t/\max(h_t, \epsilon), \rho\big)
+
+    :math:`\mathrm{clip}(z, \rho) = \max(\min(z, \rho), -\rho)` elementwise, no bias correction.
+    The estimate :math:`\hat h` of :math:`\mathrm{diag}\,\nabla^2 f` (``estimator``):
+    ``"hutchinson"`` :math:`u \odot (\nabla^2 f\, u)`, :math:`u \sim N(0, I)` seeded by
+    (``seed``, step); ``"exact"`` the true diagonal (toy problems); ``"gnb"``
+    Gauss-Newton-Bartlett, :math:`B\,\hat g \odot \hat g` with :math:`\hat g` the gradient for
+    labels sampled from the model (logistic / softmax problems, ``Problem.extras``).  It is
+    refreshed at steps 1, 1 + k, ... before the update, as pytorch-optimizer's SophiaH.
+    This is the paper's v1 form (:math:`\rho` clips the ratio); the final form
+    :math:`\mathrm{clip}(m/\max(\gamma h, \epsilon'), 1)` is the same rule with
+    :math:`\eta' = \eta\rho`, :math:`\gamma = \rho`.  Negative estimates are floored at
+    eps, which gives :math:`\pm\rho` (sign-like) steps.  Defaults are pytorch-optimizer
+    SophiaH's: ``lr=6e-2, b1=0.96, b2=0.99, rho=1e-2, weight_decay=0, eps=1e-12,
+    update_period=10``.  The authors' SophiaG code (``rho = 0.04``, ``b1 = 0.965``) writes
+    the step as :math:`\mathrm{sign}(m)\min(|m|/(\rho B h + 10^{-15}), 1)` and refreshes
+    after the step.
+
+    Reference: H. Liu, Z. Li, D. Hall, P. Liang, T. Ma, 'Sophia: A Scalable Stochastic
+    Second-order Optimizer for Language Model Pre-training', ICLR 2024 (arXiv:2305.14342;
+    Liuhong99/Sophia); pytorch-optimizer ``SophiaH``.
+    """
+    lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
+    rho = _num("rho", rho, 0.0, None, lo_open=True)
+    wd, eps = _num("weight_decay", weight_decay, 0.0), _num("eps", eps, 0.0, None, lo_open=True)
+    period = _count("update_period", update_period)
+    if estimator not in _ESTIMATORS:
+        raise unknown_name("estimator of sophia:", estimator, _ESTIMATORS)
+    seed = _count("seed", seed, lo=0)
+    return _rule("sophia", SOPHIA, dict(lr=lr, b1=b1, b2=b2, rho=rho, weight_decay=wd, eps=eps,
+                                        update_period=period, estimator=estimator, seed=seed),
+                 (b1, b2, rho, wd, eps, period),
+                 reference=f"Liu et al., ICLR 2024 (arXiv:2305.14342); {_PO} SophiaH", vstep="sophia_vstep",
+                 needs="hessian")
+
+
+def normalized_lr_gd(lr=1.0) -> Rule:
+    r"""Normalized LR+GD (Tyurin 2024): GD on logistic regression with the step divided by the mean sigmoid weight.
+
+    .. math::
+        x_{t+1} = x_t - \gamma\,\beta_t\,\nabla f(x_t), \qquad
+        \beta_t = \Big[\frac1n \sum_{i=1}^n \frac{1}{1 + e^{y_i a_i^\top x_t}}\Big]^{-1}
+
+    for :math:`f(x) = \frac1n\sum_i \log(1 + e^{-y_i a_i^\top x})`.  As :math:`\gamma \to \infty`
+    the step tends to the normalised batch perceptron :math:`\frac{1}{|S_t|}\sum_{i \in S_t} y_i a_i`;
+    from :math:`x_0 = 0` it separates data of margin :math:`\mu` within
+    :math:`R^2/\mu^2 + 2\log(2n-1)/(\gamma\mu^2)` iterations (Thm 6.1), where plain GD needs
+    :math:`nR^2/\mu^2`.  Needs the problem's ``"sigmoid_weight"`` (``Problem.extras``;
+    ``lk.problems.logistic_regression``, ``separable_logistic``, ``blobs_logistic``).
+    Checked against the paper's Section 6.  Not the loss-adaptive step :math:`\eta/f`
+    (``loss_adaptive_gd``).  Default ``lr=1.0``.
+
+    Reference: A. Tyurin, 'From Logistic Regression to the Perceptron Algorithm: Exploring
+    Gradient Descent with Large Step Sizes', arXiv:2412.08424, 2024 (Section 6).
+    """
+    return _rule("normalized_lr_gd", NORMALIZED_LR_GD, dict(lr=_lr(lr)), (),
+                 reference="Tyurin, arXiv:2412.08424, 2024", vstep="normalized_lr_gd_vstep", needs="sigmoid_weight")
+
+
 #: name -> constructor.
 registry = {
     "sgd": sgd,
@@ -871,6 +1136,14 @@ registry = {
     "exadam": exadam,
     "lion_k": lion_k,
     "loss_adaptive_gd": loss_adaptive_gd,
+    "adamp": adamp,
+    "sgdp": sgdp,
+    "muon": muon,
+    "swan": swan,
+    "sinkgd": sinkgd,
+    "scale": scale,
+    "sophia": sophia,
+    "normalized_lr_gd": normalized_lr_gd,
 }
 
 
@@ -908,7 +1181,26 @@ CLAIMS = {
                ("rosenbrock", {}, {"lr": 1e-3, "K": "huber", "delta": 0.1}, 5000, 1e-4)],
     # eta / f needs f_star > 0 to converge: stable while eta < 2 f_star / F2''(x_star) = 5.96e-6.
     "loss_adaptive_gd": [("diffgrad_f2", {}, {"lr": 5e-6}, 8000, 1e-12)],
+    # Whole-vector rules, mostly on the matrix problems (lk.problems.softmax_regression, ...).
+    "adamp": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.05}, 2000, 1e-12),
+              ("scale_invariant", {}, {"lr": 0.01}, 3000, 1e-12)],
+    "sgdp": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.15}, 300, 1e-12),
+             ("scale_invariant", {}, {"lr": 0.1, "momentum": 0.9}, 3000, 1e-12)],
+    # Muon, SinkGD and SCALE take steps of a fixed size per block: at a constant lr they
+    # settle within about lr of the minimiser (a looser tol).
+    "muon": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-5),
+             ("two_layer_linear", {}, {"lr": 0.01}, 3000, 1e-3)],
+    # SWAN centres each gradient row: on softmax regression (logits shift-invariant per
+    # sample, not per row) the centred step is not the gradient's direction; it gets close only.
+    "swan": [("softmax_regression", {}, {"lr": 0.01}, 3000, 0.05)],
+    "sinkgd": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-4)],
+    "scale": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-5)],
+    "sophia": [("quadratic", {"eigs": (1, 10)}, {"estimator": "exact"}, 3000, 1e-12),
+               ("rosenbrock", {}, {"estimator": "exact", "lr": 0.5, "rho": 0.1}, 5000, 1e-5),
+               ("softmax_regression", {}, {"estimator": "gnb", "lr": 0.5, "rho": 0.1}, 3000, 1e-12)],
+    "normalized_lr_gd": [("separable_logistic", {}, {"lr": 1.0}, 2000, 1e-12)],
 }
+CLAIMS["lion_k"].append(("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3, "K": "l2"}, 3000, 1e-5))
 
 
 def names():

@@ -338,7 +338,7 @@ def test_new_rules_meet_their_claims(rule, claim):
     assert not tr.diverged and tr.f_final - p.f_star <= tol
 
 
-@pytest.mark.parametrize("bad", [lambda: lk.optim.lion_k(K="l2"), lambda: lk.optim.lion_k(delta=0.0),
+@pytest.mark.parametrize("bad", [lambda: lk.optim.lion_k(K="l3"), lambda: lk.optim.lion_k(delta=0.0),
                                  lambda: lk.optim.adan(restart_every=-1), lambda: lk.optim.adan(restart_every=2.5),
                                  lambda: lk.optim.diffgrad(v_eps=-1.0), lambda: lk.optim.adabelief(rectify=2)])
 def test_bad_hyperparameters_raise(bad):

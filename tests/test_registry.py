@@ -16,6 +16,7 @@ import pytest
 
 import labkit as lk
 from labkit import problems as P
+from labkit import vrules
 from labkit._engine import KERNELS, step_kernel
 
 RULES = lk.optim.names()
@@ -95,7 +96,7 @@ def test_constructs_with_no_arguments(name):
     rule = lk.optim.registry[name]()
     assert isinstance(rule, lk.optim.Rule)
     assert rule.name == name
-    assert rule.kind in KERNELS
+    assert rule.kind in KERNELS or callable(getattr(vrules, rule.vstep))
     defaults = {k: p.default for k, p in inspect.signature(lk.optim.registry[name]).parameters.items()}
     assert all(v is not inspect.Parameter.empty for v in defaults.values()), f"{name}: a parameter has no default"
     assert rule.hyperparameters == defaults
@@ -155,14 +156,19 @@ INTS = dict(lr=1, momentum=0, dampening=0, weight_decay=0, lr_decay=0, initial_a
             eps=0, amsgrad=0, centered=0, nesterov=0)
 
 
+# Where a value above is outside a rule's allowed range: Sophia's eps floors h, so it is > 0.
+OVERRIDES = {"sophia": dict(eps=1)}
+
+
 def _own(name, values):
     allowed = inspect.signature(lk.optim.registry[name]).parameters
-    return {k: v for k, v in values.items() if k in allowed}
+    return {k: v for k, v in {**values, **OVERRIDES.get(name, {})}.items() if k in allowed}
 
 
 def _user_quadratic():
     A = np.array([[2.0, 0.5], [0.5, 1.0]])
-    return lk.Problem(name="user quadratic", f=lambda x: 0.5 * x @ A @ x, grad=lambda x: A @ x, x0=[1.0, -1.0],
+    return lk.Problem(name="user quadratic", f=lambda x: 0.5 * x @ A @ x, grad=lambda x: A @ x, hess=lambda x: A,
+                      x0=[1.0, -1.0],
                       x_star=[0.0, 0.0], f_star=0.0)
 
 
@@ -172,8 +178,13 @@ def _compile_state(dispatchers):
 
 @pytest.mark.parametrize("name", RULES)
 def test_no_recompilation_when_hyperparameter_values_change(name):
-    run_kernel, sweep_kernel = KERNELS[lk.optim.get(name).kind]
-    watched = [run_kernel, sweep_kernel, P.objective, step_kernel]
+    rule = lk.optim.get(name)
+    if rule.needs == "sigmoid_weight":
+        pytest.skip("runs on logistic problems only: test_normalized_lr_gd_compiles_once")
+    if rule.vector:           # one kernel, labkit.vrules.<rule>_vstep, driven from Python
+        watched = [getattr(vrules, rule.vstep), P.objective]
+    else:
+        watched = [*KERNELS[rule.kind], P.objective, step_kernel]
     quad = lk.problems.quadratic(eigs=(1, 10))
     user = _user_quadratic()
     steps = 20
@@ -205,6 +216,15 @@ def test_no_recompilation_when_hyperparameter_values_change(name):
                              f"(name, signatures, cache misses): {before} -> {after}")
 
 
+def test_normalized_lr_gd_compiles_once():
+    kernel = vrules.normalized_lr_gd_vstep
+    lk.run(lk.problems.separable_logistic(), "normalized_lr_gd", 5, lr=1.0)
+    before = _compile_state([kernel])
+    lk.run(lk.problems.separable_logistic(n=50, d=3, seed=2), "normalized_lr_gd", 5, lr=7)
+    lk.run(lk.problems.blobs_logistic(), "normalized_lr_gd", 5, lr=0.5, schedule=lambda k: 0.5)
+    assert _compile_state([kernel]) == before
+
+
 # ----------------------------------------------------------------------------- (d) claims
 
 CLAIM_CASES = [(name, i) for name in sorted(lk.optim.CLAIMS) for i in range(len(lk.optim.CLAIMS[name]))]
@@ -221,7 +241,7 @@ def test_every_rule_claims_something():
                          ids=[f"{n}-{lk.optim.CLAIMS[n][i][0]}-{i}" for n, i in CLAIM_CASES])
 def test_rule_meets_its_claim(name, i):
     problem_name, problem_kwargs, hp, steps, tol = lk.optim.CLAIMS[name][i]
-    problem = lk.problems.get(problem_name, **problem_kwargs)
+    problem = getattr(lk.problems, problem_name)(**problem_kwargs)
     tr = lk.run(problem, name, steps, **hp)
     assert not tr.diverged
     assert len(tr.xs) == steps + 1
@@ -232,7 +252,8 @@ def test_rule_meets_its_claim(name, i):
     df = lk.sweep(problem, name, steps, tol=tol, **hp)
     assert len(df) == 1 and not df["diverged"][0]
     assert df["f_final"][0] == tr.f[-1]
-    np.testing.assert_array_equal(df[[f"x_final_{j}" for j in range(problem.dim)]].to_numpy()[0], tr.xs[-1])
+    shown = min(problem.dim, 8)                          # the frame has the first 8 coordinates
+    np.testing.assert_array_equal(df[[f"x_final_{j}" for j in range(shown)]].to_numpy()[0], tr.xs[-1, :shown])
     hit = np.nonzero(tr.f - problem.f_star <= tol)[0]
     assert df["steps_to_tol"][0] == hit[0]
 
@@ -240,7 +261,7 @@ def test_rule_meets_its_claim(name, i):
 # ----------------------------------------------------------------------------- (e) dispatch
 
 def test_every_kind_has_kernels():
-    kinds = {lk.optim.get(n).kind for n in RULES}
+    kinds = {lk.optim.get(n).kind for n in RULES if not lk.optim.get(n).vector}
     assert kinds <= set(KERNELS), f"rule kinds without kernels: {kinds - set(KERNELS)}"
     assert set(KERNELS) <= kinds, f"kernels no registered rule uses: {set(KERNELS) - kinds}"
     for kind, pair in KERNELS.items():
@@ -267,7 +288,10 @@ def test_python_path_matches_compiled_kernel(name):
         g = grad(x)
         return 0.0 + 0.5 * (x[0] - c[0]) * g[0] + 0.5 * (x[1] - c[1]) * g[1]
 
-    user = lk.Problem(name="user", f=f, grad=grad, x0=builtin.x0, x_star=c, f_star=0.0, domain=builtin.domain)
+    user = lk.Problem(name="user", f=f, grad=grad, hess=lambda x: A, x0=builtin.x0, x_star=c, f_star=0.0,
+                      domain=builtin.domain)
+    if lk.optim.get(name).needs == "sigmoid_weight":
+        pytest.skip(f"{name} needs {lk.optim.get(name).needs!r} from the problem, which this one lacks")
     a = lk.run(builtin, name, 200, lr=0.01)
     b = lk.run(user, name, 200, lr=0.01)
     assert not a.diverged and not b.diverged
