@@ -971,10 +971,15 @@ def muon(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_decay=0.0, ad
     a_lr = _lr(adamw_lr) if adamw_lr != 0 else 0.0
     a_b1, a_b2 = _beta("adamw_b1", adamw_b1), _beta("adamw_b2", adamw_b2)
     a_eps, a_wd = _num("adamw_eps", adamw_eps, 0.0), _num("adamw_weight_decay", adamw_weight_decay, 0.0)
+    # The AdamW lr rides on the scheduled lr as a ratio; pick the ratio whose product with lr
+    # rounds back to adamw_lr exactly, the shortest such (0.015, not 3e-4 / 0.02 = 0.01499...98).
+    ratio = a_lr / lr
+    exact = [c for c in (ratio, math.nextafter(ratio, math.inf), math.nextafter(ratio, -math.inf)) if lr * c == a_lr]
+    ratio = min(exact, key=lambda c: len(repr(c))) if exact else ratio
     return _rule("muon", MUON, dict(lr=lr, momentum=mu, nesterov=nesterov, ns_steps=steps, weight_decay=wd,
                                     adjusted_lr=adjusted, adamw_lr=a_lr, adamw_b1=a_b1, adamw_b2=a_b2,
                                     adamw_eps=a_eps, adamw_weight_decay=a_wd),
-                 (mu, nesterov, steps, wd, adjusted, 1e-7, a_lr / lr, a_b1, a_b2, a_eps, a_wd),
+                 (mu, nesterov, steps, wd, adjusted, 1e-7, ratio, a_b1, a_b2, a_eps, a_wd),
                  reference=f"K. Jordan et al. 2024 (KellerJordan/Muon); Liu et al. 2025; {_PO} Muon",
                  vstep="muon_vstep")
 
