@@ -16,7 +16,7 @@ try:
 finally:
     _jit.end_kernel_imports()
 
-from . import schedules
+from . import analysis, schedules
 from ._errors import DivergenceWarning
 from .citations import cite
 from .problems import Problem
@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceWarning",
+    "analysis",
     "Problem",
     "Trajectory",
     "cite",
