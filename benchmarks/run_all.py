@@ -1,7 +1,7 @@
 """labkit's benchmarks (``make bench``): print a markdown table, write ``build/bench.json``.
 
     .venv/bin/python benchmarks/run_all.py                 # everything, ~1-2 minutes
-    .venv/bin/python benchmarks/run_all.py --only sweep    # one section: run, sweep, coldstart
+    .venv/bin/python benchmarks/run_all.py --only sweep    # one section: run, sweep, coldstart, widgets
 
 Sections (method and anchors: ../shared/spec/numba-performance.md):
 
@@ -10,7 +10,9 @@ Sections (method and anchors: ../shared/spec/numba-performance.md):
 * ``sweep``: ``lk.sweep`` of 1,024 lrs x 10,000 Adam steps, 2 threads and 1, against a
   vectorised NumPy Adam that reproduces it (``bench_sweep.py``);
 * ``coldstart``: ``import labkit`` and the first ``lk.run`` in fresh processes
-  (``bench_coldstart.py``).
+  (``bench_coldstart.py``);
+* ``widgets``: ``StepSizeExplorer.update(lr=...)`` with and without the Agg draw
+  (``bench_widgets.py``).
 
 Every figure is a median over interleaved, shuffled rounds (``_timing.py``): thread CPU
 time for single-threaded code, wall time for multi-threaded code and start-up.
@@ -35,6 +37,8 @@ SECTIONS = {
     "run": ("lk.run: one trajectory, 2-D Rosenbrock (thread CPU time per step)", "lk.run adam"),
     "sweep": ("lk.sweep: 1,024 lrs x 10,000 Adam steps, 2-D Rosenbrock (wall time)", "lk.sweep"),
     "coldstart": ("Cold start: fresh processes, warm Numba cache (wall time)", None),
+    "widgets": ("StepSizeExplorer: one slider move, 2,000-step sgd, Agg (thread CPU time)",
+                "slider move, same problem"),
 }
 
 
@@ -105,8 +109,8 @@ def table(rows: list[Row], base_name: str | None) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="run,sweep,coldstart",
-                    help="comma-separated sections: run, sweep, coldstart (default: all)")
+    ap.add_argument("--only", default="run,sweep,coldstart,widgets",
+                    help="comma-separated sections: run, sweep, coldstart, widgets (default: all)")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per table (default 7)")
     ap.add_argument("--repeats", type=int, default=5, help="fresh processes per cold-start figure (default 5)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"), help="where to write the results")
@@ -134,6 +138,9 @@ def main(argv=None) -> int:
         elif name == "sweep":
             import bench_sweep
             rows, raw = bench_sweep.measure(rounds=args.rounds)
+        elif name == "widgets":
+            import bench_widgets
+            rows, raw = bench_widgets.measure(rounds=args.rounds)
         else:
             import bench_coldstart
             rows, raw = bench_coldstart.measure(repeats=args.repeats)

@@ -39,12 +39,13 @@ __all__ = [
     "schedules",
     "sweep",
     "viz",
+    "widgets",
 ]
 
 
 def __getattr__(name):
-    # viz pulls in matplotlib and seaborn: load it on first use.
-    if name == "viz":
+    # viz and widgets pull in matplotlib, seaborn and ipywidgets: load them on first use.
+    if name in ("viz", "widgets"):
         import importlib
-        return importlib.import_module(".viz", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'labkit' has no attribute {name!r}")

@@ -1,0 +1,517 @@
+r"""Interactive explorers for Jupyter: sliders that re-run ``lk.run`` and update plots in place.
+
+    import labkit as lk
+    from labkit.widgets import StepSizeExplorer
+    ex = StepSizeExplorer(lk.problems.quadratic(), rules=("sgd", "adam"))
+    ex.widget                      # sliders, status line and the 2x2 figure
+    ex.update(lr=0.15)             # what a slider move does; returns the Trajectory
+
+Written in the mpl-interactions style (``mpl_interactions/controller.py``): every artist is
+created once in ``__init__``; an event runs :func:`labkit.run` once, and every view reads
+that one trajectory and mutates its artists (``set_data``, ``set_text``), then one
+``fig.canvas.draw_idle()``.  Use ``%matplotlib widget`` (ipympl) for a live canvas; with any
+other backend the figure is shown in an ``ipywidgets.Output`` and re-displayed per event.
+
+matplotlib and ipywidgets load with this module (``import labkit`` does not load it).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import analysis as _an
+from . import optim as _optim
+from ._errors import DivergenceWarning
+from .run import run as _run
+
+__all__ = ["StepSizeExplorer"]
+
+_TINY = 1e-300          # floor for log axes: zeros and underflow are drawn here, never NaN
+_LR_RANGE = (-6.0, 1.0)  # log10 bounds of the step-size slider (widened to include the start lr)
+
+
+def _is_ipympl() -> bool:
+    import matplotlib
+    backend = matplotlib.get_backend().lower()
+    return "ipympl" in backend or backend in ("widget", "nbagg")
+
+
+def _positive(y):
+    """``y`` with non-positive / non-finite entries replaced by a floor, and its (lo, hi) range."""
+    y = np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(y) & (y > 0)
+    if not ok.all():
+        floor = 0.5 * float(y[ok].min()) if ok.any() else _TINY
+        y = np.where(ok, y, max(floor, _TINY))
+    if y.size == 0:
+        return y, None
+    return y, (float(y.min()), float(y.max()))
+
+
+def _merge(*ranges):
+    ranges = [r for r in ranges if r is not None]
+    if not ranges:
+        return None
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+
+def _set_log_ylim(ax, rng):
+    if rng is None:
+        ax.set_ylim(1e-3, 1.0)
+        return
+    lo, hi = rng
+    lo = max(lo, hi * 1e-60, 1e-290)        # readable: at most 60 decades (round-off lives below)
+    hi = min(max(hi, lo), 1e290)
+    if not hi > lo:
+        lo, hi = lo / 10.0, hi * 10.0
+    pad = 10.0 ** (0.05 * math.log10(hi / lo))
+    ax.set_ylim(lo / pad, hi * pad)
+
+
+def _decade(v, _pos=None) -> str:
+    return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+
+
+def _g(v: float) -> str:
+    return f"{v:.3g}"
+
+
+class StepSizeExplorer:
+    r"""Step size, momentum and start point of one optimizer on one problem, live.
+
+    Parameters: ``problem`` (2-D or more; the path is drawn in its first two coordinates),
+    ``rules`` (names offered by the rule picker; the first one starts), ``steps``, ``lr``
+    (default: :func:`~labkit.analysis.gd_optimal_lr` on a quadratic, else ``1e-3``) and
+    ``momentum``: the rule's momentum coefficient (``momentum`` for ``sgd``, ``b1`` for the
+    Adam family), ``None`` for the rule's default.  Changing the rule resets it to the new
+    rule's default.
+
+    Views (one figure, 2x2): the path over :func:`labkit.viz.contour` (click to move the
+    start point); :math:`f - f^*` (or :math:`f`) per step; the step length
+    :math:`\|x_{k+1}-x_k\|` and the effective step size :math:`\|x_{k+1}-x_k\| / \|g_k\|`;
+    and on a quadratic the error along each eigendirection
+    :math:`|u_i^\top (x_t - c)|` (:func:`~labkit.analysis.error_split`) with, for ``sgd``,
+    the theoretical envelope :math:`|E_{0,i}|\,\rho_i^t`
+    (:func:`~labkit.analysis.eigen_rates`) dashed, and a box with the limits
+    :math:`2/\lambda_{max}`, :math:`(2+2\mu)/\lambda_{max}` (heavy ball), Nesterov's and
+    the optimal :math:`2/(\lambda_{min}+\lambda_{max})`.
+
+    A run that diverges is drawn up to its last finite point; the status line says where
+    it diverged (the :class:`~labkit.DivergenceWarning` is silenced here).
+
+    References: Goh, "Why Momentum Really Works", Distill 2017; mpl-interactions
+    (ianhi/mpl-interactions) for the update pattern.
+    """
+
+    def __init__(self, problem, rules=("sgd", "adam"), steps: int = 2000, lr: float | None = None,
+                 momentum: float | None = None, *, contour_n: int = 150):
+        rules = (rules,) if isinstance(rules, str) else tuple(rules)
+        if not rules:
+            raise ValueError("rules must name at least one rule")
+        for name in rules:
+            _optim.get(name)                            # unknown names fail here, with suggestions
+        if problem.dim < 2:
+            raise ValueError(f"StepSizeExplorer needs a problem of 2 or more coordinates, {problem.name} has "
+                             f"{problem.dim}")
+        self.problem = problem
+        self.rules = rules
+        try:
+            self._lam = _an._eigs(problem)              # ascending; None unless a quadratic
+        except ValueError:
+            self._lam = None
+        if lr is None:
+            lr = (_an.gd_optimal_lr(problem).lr if self._lam is not None and self._lam[0] > 0 else 1e-3)
+        self._state = {"rule": rules[0], "lr": float(lr), "steps": int(steps),
+                       "momentum": self._default_momentum(rules[0]) if momentum is None else float(momentum),
+                       "x0": np.array(problem.x0, dtype=np.float64)}
+        self._memo_key = None
+        self._traj = None
+        self._output = None
+        self._widget = None
+        self._syncing = False
+        self._build_figure(contour_n)
+        self._build_controls()
+        self._draw(self._compute(), render=False)
+        self._freeze_layout()                          # laid out around the first run's tick labels
+
+    # ------------------------------------------------------------------ state
+
+    @staticmethod
+    def _momentum_name(rule: str) -> str | None:
+        hp = _optim.get(rule).hyperparameters
+        return "momentum" if "momentum" in hp else "b1" if "b1" in hp else None
+
+    def _default_momentum(self, rule: str) -> float:
+        name = self._momentum_name(rule)
+        return float(_optim.get(rule).hyperparameters[name]) if name else 0.0
+
+    @property
+    def trajectory(self):
+        """The trajectory on display (the last event's run)."""
+        return self._traj
+
+    @property
+    def x0(self) -> np.ndarray:
+        return self._state["x0"].copy()
+
+    @property
+    def params(self) -> dict:
+        """Current rule, lr, momentum, steps and x0."""
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._state.items()}
+
+    # ------------------------------------------------------------------ figure (built once)
+
+    def _build_figure(self, contour_n):
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+        from . import viz
+
+        viz.style()
+        if _is_ipympl():
+            with plt.ioff():                           # the canvas is shown in .widget, not at cell end
+                fig = plt.figure(figsize=(10, 7.5))
+        else:
+            # Not registered with pyplot: no figure piles up, nothing is shown twice inline.
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            fig = Figure(figsize=(10, 7.5))
+            FigureCanvasAgg(fig)
+        (ax_path, ax_loss), (ax_step, ax_split) = fig.subplots(2, 2)
+        self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss, "step": ax_step, "split": ax_split}
+        p = self.problem
+        colors = viz._colors(max(3, p.dim))
+
+        viz.contour(p, ax=ax_path, n=contour_n)
+        self._path_line, = ax_path.plot([], [], color="tab:orange", lw=1.5, zorder=2)
+        self._start_mark, = ax_path.plot([], [], ls="none", marker="o", ms=7, mfc="white", mec="tab:orange",
+                                         mew=1.5, zorder=3)
+        self._end_mark, = ax_path.plot([], [], ls="none", marker="o", ms=6, color="tab:orange", mec="white",
+                                       mew=0.8, zorder=3)
+        self._div_mark, = ax_path.plot([], [], ls="none", marker="x", ms=10, mew=2.5, color="red", zorder=3)
+        ax_path.set_title(f"{p.name}: click = start")
+
+        self._gap = p.f_star is not None
+        self._loss_line, = ax_loss.plot([], [], color=colors[0], lw=1.5)
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("f - f*" if self._gap else "f")
+        ax_loss.set_title("loss")
+
+        self._step_line, = ax_step.plot([], [], color=colors[0], lw=1.2, label="|Δx|")
+        self._eff_line, = ax_step.plot([], [], color=colors[1], lw=1.2,
+                                       label="|Δx|/|g|")
+        ax_step.set_yscale("log")
+        ax_step.set_xlabel("step")
+        ax_step.set_title("step |Δx| and effective step |Δx|/|g|")
+        ax_step.legend(loc="lower left", fontsize="x-small")
+
+        self._split_lines, self._rate_lines = [], []
+        ax_split.set_yscale("log")
+        ax_split.set_xlabel("step")
+        if self._lam is not None:
+            for i, lam in enumerate(self._lam):
+                line, = ax_split.plot([], [], color=colors[i % len(colors)], lw=1.3,
+                                      label=f"λ={lam:.3g}")
+                rate, = ax_split.plot([], [], color=colors[i % len(colors)], lw=1.0, ls="--", label="_nolegend_")
+                self._split_lines.append(line)
+                self._rate_lines.append(rate)
+            ax_split.legend(loc="lower left", fontsize="x-small")
+            ax_split.set_title("|error| per eigendirection (--: theory)")
+        else:
+            ax_split.set_title("error per eigendirection")
+            ax_split.set_yticks([])
+        self._limits_text = ax_split.text(0.98, 0.98, "", transform=ax_split.transAxes, ha="right", va="top",
+                                          fontsize="x-small",
+                                          bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+        if self._lam is None:
+            self._limits_text.set_text("error split: quadratics only\n(lk.problems.quadratic)")
+            self._limits_text.set_position((0.5, 0.5))
+            self._limits_text.set_ha("center")
+            self._limits_text.set_va("center")
+
+        for ax in (ax_loss, ax_step, ax_split):
+            # Few major ticks, no minor ones: tick labels are most of a draw on log axes spanning decades.
+            ax.yaxis.set_major_locator(LogLocator(numticks=6))
+            ax.yaxis.set_minor_locator(NullLocator())
+            ax.yaxis.set_major_formatter(FuncFormatter(_decade))   # plain text: mathtext costs ~1 ms a label
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        for axis in (ax_path.xaxis, ax_path.yaxis):
+            axis.set_major_locator(MaxNLocator(nbins=5))
+        self._cid = fig.canvas.mpl_connect("button_press_event", self._on_press)
+
+    def _freeze_layout(self):
+        """Lay out once, then pin titles and axis labels where they are.
+
+        Constrained layout, automatic title placement and automatic axis-label placement
+        each measure every tick label's extent on every draw: together more than half of a
+        redraw.  A slider move changes only the data and the limits, so the layout of the
+        first draw is kept.
+        """
+        fig = self.fig
+        fig.set_layout_engine("constrained")
+        fig.canvas.draw()                          # lays out and places titles and labels
+        fig.set_layout_engine("none")
+        for ax in self.axes.values():
+            inv = ax.transAxes.inverted()
+            ax.title.set_y(ax.title.get_position()[1])
+            ax._autotitlepos = False               # as set_title(y=...) does
+            if ax.get_xlabel():
+                x, y_px = ax.xaxis.label.get_position()      # x in axes units, y in pixels
+                ax.xaxis.set_label_coords(x, inv.transform((0.0, y_px))[1])
+            if ax.get_ylabel():
+                x_px, y = ax.yaxis.label.get_position()
+                ax.yaxis.set_label_coords(inv.transform((x_px, 0.0))[0], y)
+
+    # ------------------------------------------------------------------ controls
+
+    def _build_controls(self):
+        import ipywidgets as W
+
+        s = self._state
+        lo, hi = _LR_RANGE
+        lg = math.log10(s["lr"]) if s["lr"] > 0 else lo
+        self.lr_slider = W.FloatLogSlider(value=s["lr"], base=10, min=min(lo, math.floor(lg)),
+                                          max=max(hi, math.ceil(lg)), step=0.01, description="lr",
+                                          readout_format=".3g", continuous_update=True)
+        self.momentum_slider = W.FloatSlider(value=s["momentum"], min=0.0, max=0.999, step=0.001,
+                                             description="momentum", readout_format=".3f")
+        self.steps_slider = W.IntSlider(value=s["steps"], min=1, max=max(20_000, s["steps"]), step=10,
+                                        description="steps")
+        self.rule_picker = W.Dropdown(options=list(self.rules), value=s["rule"], description="rule")
+        self.status = W.Label(value="")
+        self.status.add_class("labkit-status")
+        self._sync_momentum_control()
+
+        def hook(key, control):
+            def on_change(change):
+                if not self._syncing:
+                    self.update(**{key: change["new"]})
+            control.observe(on_change, names="value")
+
+        for key, control in (("lr", self.lr_slider), ("momentum", self.momentum_slider),
+                             ("steps", self.steps_slider), ("rule", self.rule_picker)):
+            hook(key, control)
+
+    def _sync_momentum_control(self):
+        name = self._momentum_name(self._state["rule"])
+        self.momentum_slider.description = name or "momentum"
+        self.momentum_slider.disabled = name is None
+
+    def _sync_controls(self):
+        s = self._state
+        self._syncing = True
+        try:
+            self.rule_picker.value = s["rule"]
+            self.lr_slider.value = s["lr"]
+            self.momentum_slider.value = s["momentum"]
+            self.steps_slider.value = s["steps"]
+            self._sync_momentum_control()
+        finally:
+            self._syncing = False
+
+    @property
+    def widget(self):
+        """Controls, status line and figure as one ``ipywidgets.VBox``."""
+        if self._widget is None:
+            import ipywidgets as W
+            controls = W.VBox([W.HBox([self.rule_picker, self.steps_slider]),
+                               W.HBox([self.lr_slider, self.momentum_slider]), self.status])
+            if _is_ipympl() and isinstance(self.fig.canvas, W.DOMWidget):
+                view = self.fig.canvas
+            else:
+                self._output = W.Output()
+                self._output.add_class("labkit-plot")
+                self._show_output()
+                view = self._output
+            self._widget = W.VBox([controls, view])
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _show_output(self):
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        if get_ipython() is None:                  # no kernel (a script, the tests): nothing to show
+            return
+        from IPython.display import display
+        with self._output:
+            self._output.clear_output(wait=True)
+            display(self.fig)
+
+    # ------------------------------------------------------------------ events
+
+    def on_click(self, x: float, y: float):
+        """Start from ``(x, y)`` (other coordinates as in the current start) and re-run."""
+        x0 = self._state["x0"].copy()
+        x0[0], x0[1] = float(x), float(y)
+        return self.update(x0=x0)
+
+    def _on_press(self, event):
+        toolbar = getattr(event.canvas, "toolbar", None)
+        if getattr(toolbar, "mode", "") not in ("", None):      # zooming or panning: not a click for us
+            return
+        if event.inaxes is self.axes["path"] and event.xdata is not None and event.ydata is not None:
+            self.on_click(event.xdata, event.ydata)
+
+    def update(self, **changes):
+        """Apply ``changes`` (``lr``, ``momentum``, ``steps``, ``rule``, ``x0``), run once, update every view.
+
+        Synchronous; returns the :class:`~labkit.Trajectory` on display.  This is what
+        the controls call.
+        """
+        unknown = set(changes) - {"lr", "momentum", "steps", "rule", "x0"}
+        if unknown:
+            raise ValueError(f"update takes lr, momentum, steps, rule, x0; got {sorted(unknown)}")
+        s = self._state
+        if "rule" in changes and changes["rule"] != s["rule"]:
+            if changes["rule"] not in self.rules:
+                raise ValueError(f"rule must be one of {self.rules}, got {changes['rule']!r}")
+            s["rule"] = changes["rule"]
+            if "momentum" not in changes:
+                s["momentum"] = self._default_momentum(s["rule"])
+        if "lr" in changes:
+            s["lr"] = float(changes["lr"])
+        if "momentum" in changes:
+            s["momentum"] = float(changes["momentum"])
+        if "steps" in changes:
+            s["steps"] = int(changes["steps"])
+        if "x0" in changes:
+            x0 = np.array(changes["x0"], dtype=np.float64).reshape(-1)
+            if x0.shape != (self.problem.dim,):
+                raise ValueError(f"x0 must have {self.problem.dim} coordinates, got {x0.shape}")
+            s["x0"] = x0
+        if changes and hasattr(self, "lr_slider"):
+            self._sync_controls()
+        traj = self._compute()
+        self._draw(traj)
+        return traj
+
+    def _compute(self):
+        """One ``lk.run`` per distinct event (memoised on the event's parameters)."""
+        s = self._state
+        key = (s["rule"], s["lr"], s["momentum"], s["steps"], tuple(s["x0"]))
+        if key != self._memo_key:
+            hp = {"lr": s["lr"]}
+            name = self._momentum_name(s["rule"])
+            if name is not None:
+                hp[name] = s["momentum"]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DivergenceWarning)
+                self._traj = _run(self.problem, s["rule"], s["steps"], s["x0"], **hp)
+            self._memo_key = key
+        return self._traj
+
+    # ------------------------------------------------------------------ views
+
+    def _draw(self, traj, render: bool = True):
+        xy = traj.xs[:, :2]                         # lk.run keeps only finite points
+        n = xy.shape[0]
+        self._path_line.set_data(xy[:, 0], xy[:, 1])
+        self._start_mark.set_data(xy[:1, 0], xy[:1, 1])
+        last = xy[-1:] if n else xy
+        self._end_mark.set_data(*(last.T if not traj.diverged else (np.empty(0), np.empty(0))))
+        self._div_mark.set_data(*(last.T if traj.diverged else (np.empty(0), np.empty(0))))
+
+        steps = np.arange(n)
+        ax = self.axes["loss"]
+        f = traj.f - float(self.problem.f_star) if self._gap else traj.f
+        f, rng = _positive(f)
+        self._loss_line.set_data(steps, f)
+        ax.set_xlim(0, max(n - 1, 1))
+        _set_log_ylim(ax, rng)
+
+        ax = self.axes["step"]
+        sn = traj.step_norm
+        gn = traj.grad_norm[:-1]
+        eff = np.divide(sn, gn, out=np.zeros_like(sn), where=gn > 0)
+        sn, r1 = _positive(sn)
+        eff, r2 = _positive(eff)
+        self._step_line.set_data(steps[:-1], sn)
+        self._eff_line.set_data(steps[:-1], eff)
+        ax.set_xlim(0, max(n - 1, 1))
+        _set_log_ylim(ax, _merge(r1, r2))
+
+        if self._lam is not None:
+            self._draw_split(traj, steps)
+        self.status.value = self._status(traj)
+        if render:
+            self.fig.canvas.draw_idle()
+            if self._output is not None:
+                self._show_output()
+
+    def _draw_split(self, traj, steps):
+        s = self._state
+        ax = self.axes["split"]
+        E = np.abs(_an.error_split(traj))
+        rng = None
+        for i, line in enumerate(self._split_lines):
+            e, r = _positive(E[:, i])
+            line.set_data(steps, e)
+            rng = _merge(rng, r)
+        if s["rule"] == "sgd" and E.shape[0]:
+            rates = _an.eigen_rates(self.problem, "sgd", lr=s["lr"], momentum=s["momentum"]).rates
+            for i, line in enumerate(self._rate_lines):
+                # |E_0| rho^t in log space: no overflow to inf, no underflow to 0
+                e0 = max(E[0, i], _TINY)
+                log_rho = math.log(rates[i]) if rates[i] > 0 else -1e3
+                logy = np.clip(math.log(e0) + steps * log_rho, math.log(_TINY), math.log(1e300))
+                line.set_data(steps, np.exp(logy))
+                line.set_visible(True)
+        else:
+            for line in self._rate_lines:
+                line.set_data([], [])
+                line.set_visible(False)
+        ax.set_xlim(0, max(steps.size - 1, 1))
+        _set_log_ylim(ax, rng)
+        self._limits_text.set_text(self._limits(s["momentum"] if s["rule"] == "sgd" else 0.0))
+
+    def _limits(self, mu: float) -> str:
+        lam = self._lam
+        if lam[-1] <= 0:
+            return "no stable step: λmax <= 0"
+        rows = [f"2/λmax = {_g(_an.gd_stability_limit(lam))}"]
+        if 0.0 <= mu < 1.0:
+            rows.append(f"(2+2μ)/λmax = {_g(_an.heavy_ball_limit(lam, mu))} (μ={mu:.3g})")
+            rows.append(f"Nesterov = {_g(_an.nesterov_limit(lam, mu))}")
+        if lam[0] > 0:
+            rows.append(f"2/(λmin+λmax) = {_g(_an.gd_optimal_lr(lam).lr)}")
+        return "\n".join(rows)
+
+    def _limit_note(self) -> str:
+        """The stability limit that applies to the current sgd settings, as text."""
+        lam, s = self._lam, self._state
+        if lam is None or lam[-1] <= 0:
+            return ""
+        mu = s["momentum"] if s["rule"] == "sgd" else 0.0
+        if mu > 0 and mu < 1:
+            return f"(2+2μ)/λmax = {_g(_an.heavy_ball_limit(lam, mu))}, 2/λmax = {_g(_an.gd_stability_limit(lam))}"
+        return f"2/λmax = {_g(_an.gd_stability_limit(lam))}"
+
+    def _status(self, traj) -> str:
+        s = self._state
+        label = traj.label
+        note = self._limit_note()
+        if traj.diverged:
+            msg = f"{label}: diverged at step {traj.diverged_at}"
+            if note:
+                mu = s["momentum"] if s["rule"] == "sgd" else 0.0
+                lim = (_an.heavy_ball_limit(self._lam, mu) if 0 < mu < 1 else _an.gd_stability_limit(self._lam))
+                msg += f" — lr {'above' if s['lr'] > lim else 'below'} {note}"
+            return msg
+        what = "f-f*" if self._gap else "f"
+        msg = f"{label}: {what}={traj.f_final - (float(self.problem.f_star) if self._gap else 0.0):.3g} after " \
+              f"{len(traj.xs) - 1} steps"
+        return msg + (f" — {note}" if note else "")
+
+    def close(self):
+        """Disconnect the click handler and release the figure."""
+        self.fig.canvas.mpl_disconnect(self._cid)
+        if _is_ipympl():
+            import matplotlib.pyplot as plt
+            plt.close(self.fig)

@@ -1,0 +1,212 @@
+"""StepSizeExplorer (labkit.widgets): one lk.run per event, artists updated in place, no NaN drawn."""
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np
+import pytest
+
+import labkit as lk
+
+pytest.importorskip("ipywidgets")
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from labkit.widgets import StepSizeExplorer  # noqa: E402
+
+STEPS = 2000
+
+
+@pytest.fixture(scope="module")
+def quad():
+    return lk.problems.quadratic()
+
+
+@pytest.fixture(scope="module")
+def rosen():
+    return lk.problems.rosenbrock()
+
+
+@pytest.fixture(scope="module")
+def qex(quad):
+    ex = StepSizeExplorer(quad, steps=STEPS, contour_n=60)
+    yield ex
+    ex.close()
+
+
+@pytest.fixture(scope="module")
+def rex(rosen):
+    ex = StepSizeExplorer(rosen, steps=STEPS, lr=1e-3, contour_n=60)
+    yield ex
+    ex.close()
+
+
+def _lines(ex):
+    return [line for ax in ex.axes.values() for line in ax.get_lines()]
+
+
+def _artists(ex):
+    return {id(a) for a in _lines(ex) + [ex._limits_text]}
+
+
+def test_constructs_on_rosenbrock_and_quadratic(qex, rex):
+    for ex in (qex, rex):
+        assert set(ex.axes) == {"path", "loss", "step", "split"}
+        assert ex.trajectory is not None and len(ex.trajectory.xs) == STEPS + 1
+        assert ex.status.value.startswith("sgd(")
+        assert type(ex.widget).__name__ == "VBox"
+    assert len(qex._split_lines) == quad_dim(qex)
+    assert rex._split_lines == []                  # no error split off quadratics
+
+
+def quad_dim(ex):
+    return ex.problem.dim
+
+
+def test_update_draws_exactly_lk_run(rex, rosen):
+    tr = rex.update(lr=2e-3, momentum=0.5)
+    ref = lk.run(rosen, "sgd", STEPS, lr=2e-3, momentum=0.5)
+    x, y = rex._path_line.get_data()
+    assert np.array_equal(x, ref.xs[:, 0]) and np.array_equal(y, ref.xs[:, 1])
+    assert np.array_equal(tr.xs, ref.xs)
+    assert np.array_equal(rex._loss_line.get_ydata(), np.where(ref.f > 0, ref.f, rex._loss_line.get_ydata()))
+    assert np.array_equal(rex._step_line.get_ydata()[ref.step_norm > 0], ref.step_norm[ref.step_norm > 0])
+
+
+def test_effective_step_of_plain_sgd_is_lr(qex):
+    tr = qex.update(rule="sgd", lr=0.05, momentum=0.0)
+    eff = qex._eff_line.get_ydata()
+    ok = tr.grad_norm[:-1] > 1e-100
+    np.testing.assert_allclose(eff[ok], 0.05, rtol=1e-9)
+
+
+def test_artists_are_updated_in_place(qex):
+    before = _artists(qex)
+    for kw in (dict(lr=0.02), dict(lr=0.3), dict(rule="adam"), dict(rule="sgd", momentum=0.6), dict(steps=500)):
+        qex.update(**kw)
+        assert _artists(qex) == before
+    qex.update(steps=STEPS, momentum=0.0)
+
+
+def test_one_run_per_event(qex, monkeypatch):
+    import labkit.widgets as W
+    calls = []
+    real = W._run
+    monkeypatch.setattr(W, "_run", lambda *a, **k: calls.append(1) or real(*a, **k))
+    qex.update(lr=0.011)
+    qex.update()                                   # same parameters: the memo answers
+    assert len(calls) == 1
+
+
+def test_divergent_lr_reports_and_draws_no_nan(qex, quad):
+    limit = lk.analysis.gd_stability_limit(quad)
+    tr = qex.update(lr=1.5 * limit, momentum=0.0)
+    assert tr.diverged
+    assert "diverged" in qex.status.value and "2/λmax" in qex.status.value
+    assert f"diverged at step {tr.diverged_at}" in qex.status.value
+    for line in _lines(qex):
+        for data in line.get_data():
+            assert np.all(np.isfinite(np.asarray(data, dtype=float))), line
+    x, _ = qex._path_line.get_data()
+    assert len(x) == len(tr.xs) < STEPS + 1
+    assert len(qex._div_mark.get_xdata()) == 1 and len(qex._end_mark.get_xdata()) == 0
+
+
+def test_divergence_warning_is_silenced(rex):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr = rex.update(lr=0.05)
+    assert tr.diverged and "diverged" in rex.status.value
+    rex.update(lr=1e-3)
+
+
+def test_on_click_moves_x0(rex, rosen):
+    tr = rex.on_click(0.5, 2.5)
+    assert np.array_equal(rex.x0, [0.5, 2.5])
+    assert np.array_equal(tr.xs[0], [0.5, 2.5])
+    assert np.array_equal(rex._start_mark.get_xdata(), [0.5])
+    ref = lk.run(rosen, "sgd", STEPS, [0.5, 2.5], **{"lr": rex.params["lr"], "momentum": rex.params["momentum"]})
+    assert np.array_equal(tr.xs, ref.xs)
+
+
+def test_mpl_click_event_reaches_on_click(rex):
+    from matplotlib.backend_bases import MouseEvent
+    ax = rex.axes["path"]
+    px, py = ax.transData.transform((-1.0, 1.0))
+    MouseEvent("button_press_event", rex.fig.canvas, px, py, button=1)._process()
+    np.testing.assert_allclose(rex.x0, [-1.0, 1.0], atol=1e-9)
+    rex.update(x0=rex.problem.x0)
+
+
+def test_error_split_lines_match_analysis(qex, quad):
+    tr = qex.update(rule="sgd", lr=0.05, momentum=0.0)
+    E = np.abs(lk.analysis.error_split(tr))
+    rates = lk.analysis.eigen_rates(quad, "sgd", lr=0.05).rates
+    for i, (line, dashed) in enumerate(zip(qex._split_lines, qex._rate_lines)):
+        y = line.get_ydata()
+        pos = E[:, i] > 0
+        np.testing.assert_array_equal(y[pos], E[pos, i])
+        assert dashed.get_visible()
+        t = np.arange(40)
+        np.testing.assert_allclose(dashed.get_ydata()[:40], E[0, i] * rates[i] ** t, rtol=1e-9)
+    qex.update(rule="adam")                         # theory lines are for sgd only
+    assert not any(d.get_visible() for d in qex._rate_lines)
+    qex.update(rule="sgd", momentum=0.0)
+
+
+def test_status_and_box_show_limits_on_quadratics(qex, quad, rex):
+    lam = np.linalg.eigvalsh(quad.params[:4].reshape(2, 2))
+    qex.update(rule="sgd", lr=0.05, momentum=0.0)
+    assert f"2/λmax = {2 / lam[-1]:.3g}" in qex.status.value
+    assert "after 2000 steps" in qex.status.value
+    qex.update(momentum=0.5)
+    box = qex._limits_text.get_text()
+    assert f"{lk.analysis.heavy_ball_limit(quad, 0.5):.3g}" in box
+    assert f"{lk.analysis.nesterov_limit(quad, 0.5):.3g}" in box
+    assert f"{lk.analysis.gd_optimal_lr(quad).lr:.3g}" in box
+    assert "λmax" not in rex.status.value
+    qex.update(momentum=0.0)
+
+
+def test_rule_switch_uses_the_rules_momentum_name(qex):
+    qex.update(rule="adam")
+    assert qex.momentum_slider.description == "b1" and qex.params["momentum"] == 0.9
+    assert qex.trajectory.rule.hyperparameters["b1"] == 0.9
+    qex.momentum_slider.value = 0.5                 # a control change runs the event
+    assert qex.trajectory.rule.hyperparameters["b1"] == 0.5
+    qex.update(rule="sgd")
+    assert qex.momentum_slider.description == "momentum" and qex.params["momentum"] == 0.0
+
+
+def test_slider_drives_update(qex):
+    qex.lr_slider.value = 0.07
+    assert qex.trajectory.rule.lr == pytest.approx(0.07)
+    qex.update(lr=0.03)
+    assert qex.lr_slider.value == pytest.approx(0.03)   # update() keeps the controls in sync
+
+
+def test_figure_renders_after_updates(qex):
+    qex.update(lr=0.3)
+    qex.fig.canvas.draw()
+    qex.update(lr=0.05)
+    qex.fig.canvas.draw()
+
+
+def test_bad_arguments(quad):
+    with pytest.raises(ValueError):
+        StepSizeExplorer(quad, rules=())
+    ex = StepSizeExplorer(quad, rules=("sgd",), steps=50, contour_n=20)
+    with pytest.raises(ValueError, match="update takes"):
+        ex.update(learning_rate=0.1)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        ex.update(rule="adam")
+    ex.close()
+
+
+def test_import_labkit_does_not_load_widgets():
+    import subprocess
+    import sys
+    code = "import sys, labkit; print('ipywidgets' in sys.modules, 'labkit.widgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
