@@ -25,7 +25,7 @@ from numba import njit
 from ._jit import INLINE, JIT, gauss
 from .optim import (ADABELIEF, ADAGRAD, ADAM, ADAN, DIFFGRAD, EXADAM, LION, LION_K, LOSS_ADAPTIVE_GD, NORMALIZED_GD,
                     RMSPROP, SGD, SIGN, adabelief_prep, adabelief_step, adagrad_prep, adagrad_step, adam_prep,
-                    adam_step, adan_prep, adan_step, diffgrad_prep, diffgrad_step, exadam_prep, exadam_step,
+                    adam_step, adan_prep, adan_step, diffgrad_step, exadam_prep, exadam_step,
                     lion_k_step, lion_step, loss_adaptive_gd_step, no_prep, normalized_gd_step, rmsprop_step,
                     sgd_step, sign_step)
 from .problems import objective, objective_tagged
@@ -243,7 +243,7 @@ def run_adabelief(tag, p, hp, x0, s0, lr, seed, mults, cfg):
 
 @njit(nogil=True, **JIT)
 def run_diffgrad(tag, p, hp, x0, s0, lr, seed, mults, cfg):
-    return _run(diffgrad_prep, diffgrad_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
+    return _run(adam_prep, diffgrad_step, tag, p, hp, x0, s0, lr, seed, mults, cfg)
 
 
 @njit(nogil=True, **JIT)
@@ -311,7 +311,7 @@ def blocks_adabelief(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out,
 
 @njit(nogil=True, **JIT)
 def blocks_diffgrad(kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit, div_at):
-    _blocks(diffgrad_prep, diffgrad_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit,
+    _blocks(adam_prep, diffgrad_step, kind, p, HP, S0, starts, X0, lr0, seeds, mults, cfg, X_out, f_last, hit,
            div_at)
 
 
@@ -356,7 +356,7 @@ def step_kernel(rule, hp, X, G, S, t, acc, LR, GN, F):
     elif rule == ADABELIEF:
         _apply(adabelief_step, X, G, S, t, LR, GN, F, hp, adabelief_prep(t, hp, acc))
     elif rule == DIFFGRAD:
-        _apply(diffgrad_step, X, G, S, t, LR, GN, F, hp, diffgrad_prep(t, hp, acc))
+        _apply(diffgrad_step, X, G, S, t, LR, GN, F, hp, adam_prep(t, hp, acc))
     elif rule == ADAN:
         _apply(adan_step, X, G, S, t, LR, GN, F, hp, adan_prep(t, hp, acc))
     elif rule == EXADAM:

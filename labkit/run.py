@@ -260,7 +260,7 @@ def _vector_update(problem, rule, d):
         estimate = _hessian_estimator(problem, hyper["estimator"], hyper["seed"])
         period = hyper["update_period"]
     elif rule.needs == "sigmoid_weight":
-        weight = _extra(problem, "sigmoid_weight", rule)
+        weight = _extra(problem, "sigmoid_weight", rule.name)
 
     def update(x, g, t, lr, gn, f):
         if rule.needs == "hessian" and (t - 1) % period == 0:
@@ -271,9 +271,9 @@ def _vector_update(problem, rule, d):
     return update
 
 
-def _extra(problem, key, rule):
+def _extra(problem, key, who):
     if key not in problem.extras:
-        raise ValueError(f"{rule.name} needs the problem's {key!r} (in Problem.extras), which {problem.name} "
+        raise ValueError(f"{who} needs the problem's {key!r} (in Problem.extras), which {problem.name} "
                          f"does not provide; problems that do: "
                          f"{', '.join(_problems_with(key)) or 'none'}")
     return problem.extras[key]
@@ -287,7 +287,7 @@ def _problems_with(key):
 def _hessian_estimator(problem, estimator, seed):
     """Sophia's diagonal-Hessian estimate at x on step t (Liu et al. 2023, §2.3)."""
     if estimator == "gnb":
-        gnb = _extra(problem, "gnb_hess", _Named("sophia (estimator='gnb')"))
+        gnb = _extra(problem, "gnb_hess", "sophia (estimator='gnb')")
         return lambda x, t: gnb(x, int(seed), int(t))
     if problem.hess is None:
         raise ValueError(f"sophia with estimator={estimator!r} needs the problem's Hessian; {problem.name} has none "
@@ -301,7 +301,3 @@ def _hessian_estimator(problem, estimator, seed):
         return u * (np.asarray(problem.hess(x)) @ u)
     return hutchinson
 
-
-@dataclass(frozen=True)
-class _Named:
-    name: str

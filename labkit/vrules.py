@@ -17,7 +17,8 @@ SCALE) or a block norm (Lion-K with K = l2).  Each is one kernel
   rows are output units, like torch ``Linear.weight`` (out, in), so
   ``x[o:o + r*c].reshape(r, c)`` is torch's tensor.
 
-``hp`` may be longer than the rule's entries (the engine pads); :func:`pack_hp` builds it.
+``hp`` may be longer than the rule's entries (the engine pads); the constructors in
+:mod:`labkit.optim` build it, with the defaults.
 
 Rounding follows torch's CPU kernels where pytorch-optimizer 4.1.0 is the oracle (``lerp``
 and ``fma`` from :mod:`labkit._jit`): over 1,000 float64 steps the trajectories are
@@ -41,8 +42,7 @@ from ._jit import JIT, fma, lerp
 _prev_cache_dir = numba.config.CACHE_DIR
 _jit.begin_kernel_imports()
 
-NHP = 16      # length of hp
-NSLOT = 4     # state slots per coordinate
+from .optim import NHP, NSLOT  # noqa: E402,F401  (hp length and state slots, shared with the engine)
 
 # The hyperparameter vector of each rule, in order; flags are 0.0 / 1.0.  lr is not in hp.
 HP_ORDER = {
@@ -57,37 +57,6 @@ HP_ORDER = {
     "lion_k_l2": ("b1", "b2", "wd"),
     "normalized_lr_gd": (),
 }
-
-# Defaults (the reference code's), lr first, then hp in HP_ORDER's order.
-DEFAULTS = {
-    "adamp": dict(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, delta=0.1, wd_ratio=0.1,
-                  nesterov=0.0, po_eps=0.0),
-    "sgdp": dict(lr=1e-3, mu=0.0, tau=0.0, nesterov=0.0, wd=0.0, delta=0.1, wd_ratio=0.1,
-                 eps=1e-8, project_buf=0.0),
-    "muon": dict(lr=0.02, mu=0.95, nesterov=1.0, ns_steps=5.0, wd=0.0, adjusted_lr=0.0, ns_eps=1e-7,
-                 adamw_lr_ratio=0.015, adamw_b1=0.9, adamw_b2=0.95, adamw_eps=1e-10, adamw_wd=0.0),
-    "swan": dict(lr=1e-3, ns_steps=10.0, eps=1e-8),
-    "sinkgd": dict(lr=1e-3, L=5.0),
-    "scale": dict(lr=1e-4, beta=0.9, wd=0.0, adam_b1=0.9, adam_b2=0.999, adam_eps=1e-8,
-                  adam_lr_ratio=1.0, rms_eps=1e-8),
-    "sophia": dict(lr=6e-2, b1=0.96, b2=0.99, rho=1e-2, wd=0.0, eps=1e-12, update_period=10.0),
-    "lion_k_l2": dict(lr=1e-4, b1=0.9, b2=0.99, wd=0.0),
-    "normalized_lr_gd": dict(lr=1.0),
-}
-
-
-def pack_hp(rule: str, **kw) -> np.ndarray:
-    """The float64 hp vector (length NHP) of ``rule`` from its defaults overridden by ``kw``."""
-    names = HP_ORDER[rule]
-    vals = {k: v for k, v in DEFAULTS[rule].items() if k != "lr"}
-    for k, v in kw.items():
-        if k not in vals:
-            raise TypeError(f"{rule} has no hyperparameter {k!r}; it has {names}")
-        vals[k] = float(v)
-    hp = np.zeros(NHP)
-    hp[:len(names)] = [vals[k] for k in names]
-    return hp
-
 
 # ============================================================================ building blocks
 @njit(**JIT)

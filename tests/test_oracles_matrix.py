@@ -27,6 +27,38 @@ from pytorch_optimizer.optimizer.utils.matrix import zero_power_via_newton_schul
 
 from labkit import vrules as V  # noqa: E402
 
+# The kernels' hp vectors packed directly (by the kernels' own names, V.HP_ORDER), so the
+# oracle tests drive labkit.vrules without labkit.optim; test_defaults_match_optim below
+# checks that these defaults are the public constructors'.
+DEFAULTS = {
+    "adamp": dict(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, delta=0.1, wd_ratio=0.1,
+                  nesterov=0.0, po_eps=0.0),
+    "sgdp": dict(lr=1e-3, mu=0.0, tau=0.0, nesterov=0.0, wd=0.0, delta=0.1, wd_ratio=0.1,
+                 eps=1e-8, project_buf=0.0),
+    "muon": dict(lr=0.02, mu=0.95, nesterov=1.0, ns_steps=5.0, wd=0.0, adjusted_lr=0.0, ns_eps=1e-7,
+                 adamw_lr_ratio=0.015, adamw_b1=0.9, adamw_b2=0.95, adamw_eps=1e-10, adamw_wd=0.0),
+    "swan": dict(lr=1e-3, ns_steps=10.0, eps=1e-8),
+    "sinkgd": dict(lr=1e-3, L=5.0),
+    "scale": dict(lr=1e-4, beta=0.9, wd=0.0, adam_b1=0.9, adam_b2=0.999, adam_eps=1e-8,
+                  adam_lr_ratio=1.0, rms_eps=1e-8),
+    "sophia": dict(lr=6e-2, b1=0.96, b2=0.99, rho=1e-2, wd=0.0, eps=1e-12, update_period=10.0),
+    "lion_k_l2": dict(lr=1e-4, b1=0.9, b2=0.99, wd=0.0),
+    "normalized_lr_gd": dict(lr=1.0),
+}
+
+
+def pack_hp(rule: str, **kw) -> np.ndarray:
+    """The float64 hp vector (length NHP) of ``rule`` from its defaults overridden by ``kw``."""
+    names = V.HP_ORDER[rule]
+    vals = {k: v for k, v in DEFAULTS[rule].items() if k != "lr"}
+    for k, v in kw.items():
+        if k not in vals:
+            raise TypeError(f"{rule} has no hyperparameter {k!r}; it has {names}")
+        vals[k] = float(v)
+    hp = np.zeros(V.NHP)
+    hp[:len(names)] = [vals[k] for k in names]
+    return hp
+
 STEPS = 1000
 F64 = torch.float64
 TOL = 1e-12
@@ -304,7 +336,7 @@ def test_adamp_po_eps_matches_po(pb, nesterov, wd, fired, count_po_projections):
     ref = run_torch(lambda ps: po.AdamP(ps, lr=lr, weight_decay=wd, nesterov=nesterov, foreach=False), pb)
     assert count_po_projections["tested"] == STEPS                  # W only: b is never tested
     assert_fired(count_po_projections["fired"], fired)
-    hp = V.pack_hp("adamp", wd=wd, nesterov=nesterov, po_eps=1)
+    hp = pack_hp("adamp", wd=wd, nesterov=nesterov, po_eps=1)
     ours = run_vrule(V.adamp_vstep, pb, hp, lr)
     check(ours, ref)
 
@@ -317,7 +349,7 @@ def test_adamp_default_matches_clovaai(pb, nesterov, wd, fired):
     assert_fired(sum(views), fired)
     if pb is LAYER_INV:
         assert min(views) > STEPS // 4                              # both views do some of the work
-    ours = run_vrule(V.adamp_vstep, pb, V.pack_hp("adamp", wd=wd, nesterov=nesterov), lr)
+    ours = run_vrule(V.adamp_vstep, pb, pack_hp("adamp", wd=wd, nesterov=nesterov), lr)
     check(ours, ref)
 
 
@@ -327,7 +359,7 @@ def test_adamp_on_a_vector_is_adamw():
     pb = Problem(lambda ps: torch.log(torch.cosh(ps[0] - c)).sum() + 0.3 * ps[0].prod(), [[2.0, -0.5]])
     lr, wd = 1e-2, 0.1
     ref = run_torch(lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=wd, foreach=False), pb)
-    ours = run_vrule(V.adamp_vstep, pb, V.pack_hp("adamp", wd=wd), lr)
+    ours = run_vrule(V.adamp_vstep, pb, pack_hp("adamp", wd=wd), lr)
     check(ours, ref)
 
 
@@ -341,7 +373,7 @@ def test_adamp_eps_placement_first_step():
     steps = {}
     for po_eps in (0, 1):
         x = np.zeros(2)
-        V.adamp_vstep(x, g, np.zeros((4, 2)), 1.0, lr, 0.0, V.pack_hp("adamp", po_eps=po_eps), layout, g)
+        V.adamp_vstep(x, g, np.zeros((4, 2)), 1.0, lr, 0.0, pack_hp("adamp", po_eps=po_eps), layout, g)
         steps[po_eps] = x
     np.testing.assert_allclose(steps[0], -lr * g / (np.abs(g) + eps), rtol=1e-15)
     np.testing.assert_allclose(steps[1], -lr * g / (np.abs(g) + eps / math.sqrt(1 - b2)), rtol=1e-14)
@@ -369,7 +401,7 @@ def test_sgdp_matches_po(pb, mu, tau, nesterov, wd, fired, count_po_projections)
     ref = run_torch(lambda ps: po.SGDP(ps, lr=lr, momentum=mu, dampening=tau, nesterov=nesterov,
                                        weight_decay=wd, foreach=False), pb)
     assert_fired(count_po_projections["fired"], fired)
-    hp = V.pack_hp("sgdp", mu=mu, tau=tau, nesterov=nesterov, wd=wd)
+    hp = pack_hp("sgdp", mu=mu, tau=tau, nesterov=nesterov, wd=wd)
     check(run_vrule(V.sgdp_vstep, pb, hp, lr), ref)
 
 
@@ -378,11 +410,11 @@ def test_sgdp_project_buf_matches_clovaai(pb, mu, tau, nesterov, wd, fired):
     # clovaai's d_p = buf aliasing: the momentum buffer is projected too (nesterov off)
     lr = 1e-2
     ref = run_numpy(clovaai_sgdp(lr, momentum=mu, dampening=tau, nesterov=nesterov, weight_decay=wd), pb)
-    hp = V.pack_hp("sgdp", mu=mu, tau=tau, nesterov=nesterov, wd=wd, project_buf=1)
+    hp = pack_hp("sgdp", mu=mu, tau=tau, nesterov=nesterov, wd=wd, project_buf=1)
     ours = run_vrule(V.sgdp_vstep, pb, hp, lr)
     check(ours, ref)
     if fired == ALL and mu and not nesterov:                        # the aliasing matters then
-        default = run_vrule(V.sgdp_vstep, pb, V.pack_hp("sgdp", mu=mu, tau=tau, wd=wd), lr, steps=50)
+        default = run_vrule(V.sgdp_vstep, pb, pack_hp("sgdp", mu=mu, tau=tau, wd=wd), lr, steps=50)
         assert reldev(default, ours[:50]) > 1e-6
 
 
@@ -403,7 +435,7 @@ def test_sophia_matches_po_sophiah(foreach):
     ref = run_torch(lambda ps: po.SophiaH(ps, lr=lr, weight_decay=wd, update_period=k, foreach=foreach),
                     pb, step_kwargs=po_hessian)
     nan = np.full(pb.d, np.nan)                    # off refresh steps the kernel must not read aux
-    ours = run_vrule(V.sophia_vstep, pb, V.pack_hp("sophia", wd=wd, update_period=k), lr,
+    ours = run_vrule(V.sophia_vstep, pb, pack_hp("sophia", wd=wd, update_period=k), lr,
                      aux=lambda t: hhat.get(t, nan))
     check(ours, ref)
 
@@ -436,7 +468,7 @@ def test_muon_matches_po_with_float64_newton_schulz(nesterov, adjusted, foreach,
         [dict(params=[ps[0], ps[2]], use_muon=True), dict(params=[ps[1]], use_muon=False, lr=lr * ratio)],
         lr=lr, weight_decay=wd, nesterov=nesterov, use_adjusted_lr=adjusted, adamw_wd=0.05, foreach=foreach)
     ref = run_torch(groups, pb)
-    hp = V.pack_hp("muon", wd=wd, nesterov=nesterov, adjusted_lr=adjusted, adamw_lr_ratio=ratio, adamw_wd=0.05)
+    hp = pack_hp("muon", wd=wd, nesterov=nesterov, adjusted_lr=adjusted, adamw_lr_ratio=ratio, adamw_wd=0.05)
     ours = run_vrule(V.muon_vstep, pb, hp, lr)
     # The residual is dgemm's summation order inside NS (po's NS agrees with ours to ~1e-15
     # per call, test above), accumulated over 1,000 steps to ~3e-15 absolute (scaled
@@ -445,7 +477,7 @@ def test_muon_matches_po_with_float64_newton_schulz(nesterov, adjusted, foreach,
 
 
 def test_muon_defaults_are_pos():
-    assert V.DEFAULTS["muon"]["lr"] * V.DEFAULTS["muon"]["adamw_lr_ratio"] == 3e-4
+    assert DEFAULTS["muon"]["lr"] * DEFAULTS["muon"]["adamw_lr_ratio"] == 3e-4
 
 
 # ============================================================================ SWAN
@@ -469,7 +501,7 @@ def test_swan_is_the_whitened_standardised_gradient(shape):
     G = np.random.default_rng(3).standard_normal(shape) * np.arange(1, m + 1)[:, None] + 2.0
     Gt = (G - G.mean(axis=1, keepdims=True)) / G.std(axis=1, keepdims=True)
     assert np.allclose(np.linalg.norm(Gt, axis=1), math.sqrt(n))
-    dW = _update(V.swan_vstep, G, V.pack_hp("swan", ns_steps=30), shape)
+    dW = _update(V.swan_vstep, G, pack_hp("swan", ns_steps=30), shape)
     np.testing.assert_allclose(dW, _polar(Gt), rtol=0, atol=1e-13)    # (Gt Gt^T)^{-1/2} Gt
     if m < n:                                   # full row rank: dW dW^T = I
         np.testing.assert_allclose(dW @ dW.T, np.eye(m), rtol=0, atol=1e-13)
@@ -477,13 +509,13 @@ def test_swan_is_the_whitened_standardised_gradient(shape):
         np.testing.assert_allclose(dW.T @ dW, np.eye(n) - 1.0 / n, rtol=0, atol=1e-13)
     # the default 10 iterations: converged for these small, well-conditioned G~ (kappa < 5);
     # not for the 16 x 16 one (kappa = 26), which needs ~15 (see vrules._inv_sqrt_ns)
-    err10 = np.abs(_update(V.swan_vstep, G, V.pack_hp("swan"), shape) - _polar(Gt)).max()
+    err10 = np.abs(_update(V.swan_vstep, G, pack_hp("swan"), shape) - _polar(Gt)).max()
     assert err10 < 1e-13 if m < 16 else 1e-3 < err10 < 1e-1
 
 
 def test_swan_vector_block_is_normalised():
     g = np.array([3.0, -4.0, 0.0])
-    assert np.allclose(_update(V.swan_vstep, g, V.pack_hp("swan"), (3,)), g / 5.0, rtol=0, atol=1e-16)
+    assert np.allclose(_update(V.swan_vstep, g, pack_hp("swan"), (3,)), g / 5.0, rtol=0, atol=1e-16)
 
 
 # ============================================================================ SinkGD
@@ -491,12 +523,12 @@ def test_sinkgd_row_and_column_norms():
     m, n = 5, 8
     G = np.random.default_rng(4).standard_normal((m, n)) * np.exp(np.random.default_rng(5).standard_normal((m, 1)))
     for L, row_tol in [(5, 1e-2), (60, 1e-12)]:
-        X = _update(V.sinkgd_vstep, G, V.pack_hp("sinkgd", L=L), (m, n))
+        X = _update(V.sinkgd_vstep, G, pack_hp("sinkgd", L=L), (m, n))
         np.testing.assert_allclose(np.linalg.norm(X, axis=0), math.sqrt(m), rtol=1e-14)   # last step: columns
         np.testing.assert_allclose(np.linalg.norm(X, axis=1), math.sqrt(n), rtol=row_tol)
         assert np.all(np.sign(X) == np.sign(G))                      # only rescaling
     g = np.array([1.0, 2.0, -2.0, 4.0])
-    np.testing.assert_allclose(_update(V.sinkgd_vstep, g, V.pack_hp("sinkgd"), (4,)), g / 5.0 * 2.0, rtol=1e-15)
+    np.testing.assert_allclose(_update(V.sinkgd_vstep, g, pack_hp("sinkgd"), (4,)), g / 5.0 * 2.0, rtol=1e-15)
 
 
 # ============================================================================ SCALE
@@ -550,13 +582,13 @@ def test_scale_matches_authors_code():
     pb = Problem(_two_layer_loss, [_W0, _B0, _W2_0])
     lr, wd = 1e-4, 0.1
     ref = run_torch(lambda ps: scale_authors(lr, wd, main=[ps[0]], last=[ps[2]], oned=[ps[1]]), pb)
-    ours = run_vrule(V.scale_vstep, pb, V.pack_hp("scale", wd=wd), lr)
+    ours = run_vrule(V.scale_vstep, pb, pack_hp("scale", wd=wd), lr)
     check(ours, ref)
 
 
 def test_scale_rows_have_rms_one():
     G = np.random.default_rng(6).standard_normal((4, 5)) * np.array([[1e-3], [1.0], [10.0], [1e3]])
-    U = _update(V.scale_vstep, G, V.pack_hp("scale"), (4, 5))      # one block: it is the last layer
+    U = _update(V.scale_vstep, G, pack_hp("scale"), (4, 5))      # one block: it is the last layer
     np.testing.assert_allclose(np.sqrt((U ** 2).mean(axis=1)), 1.0, rtol=1e-15)
     np.testing.assert_allclose(U, G / np.sqrt((G ** 2).mean(axis=1, keepdims=True)), rtol=1e-15)
 
@@ -564,7 +596,7 @@ def test_scale_rows_have_rms_one():
 # ============================================================================ Lion-K (l2)
 def test_lion_k_l2_moves_every_block_by_lr():
     lr = 1e-2
-    traj = run_vrule(V.lion_k_l2_vstep, SOFTMAX, V.pack_hp("lion_k_l2"), lr, steps=200)
+    traj = run_vrule(V.lion_k_l2_vstep, SOFTMAX, pack_hp("lion_k_l2"), lr, steps=200)
     traj = np.vstack([flat(SOFTMAX.x0), traj])
     for o, r, c in SOFTMAX.layout:
         n = r * max(c, 1)
@@ -579,7 +611,7 @@ def test_lion_k_l2_keeps_the_ball():
     lr, lam = 0.05, 2.0
     x0 = [0.4 * p / p.norm() for p in SOFTMAX.x0]
     pb = Problem(_softmax_loss, x0)
-    traj = run_vrule(V.lion_k_l2_vstep, pb, V.pack_hp("lion_k_l2", wd=lam), lr, steps=300)
+    traj = run_vrule(V.lion_k_l2_vstep, pb, pack_hp("lion_k_l2", wd=lam), lr, steps=300)
     for o, r, c in pb.layout:
         norms = np.linalg.norm(traj[:, o:o + r * max(c, 1)], axis=1)
         assert norms.max() <= 1 / lam * (1 + 1e-14)
@@ -591,7 +623,7 @@ def test_normalized_lr_gd_scales_the_step_by_aux0():
     x = np.array([1.0, -2.0, 0.5])
     g = np.array([0.3, 0.1, -0.2])
     aux = np.array([4.0, 0.0, 0.0])
-    V.normalized_lr_gd_vstep(x, g, np.zeros((4, 3)), 1.0, 0.5, 0.0, V.pack_hp("normalized_lr_gd"),
+    V.normalized_lr_gd_vstep(x, g, np.zeros((4, 3)), 1.0, 0.5, 0.0, pack_hp("normalized_lr_gd"),
                              layout_of([(3,)]), aux)
     np.testing.assert_array_equal(x, np.array([1.0, -2.0, 0.5]) - 2.0 * g)
 
@@ -600,5 +632,18 @@ def test_normalized_lr_gd_scales_the_step_by_aux0():
 def test_hp_order_and_defaults_agree():
     for rule, names in V.HP_ORDER.items():
         assert len(names) <= V.NHP
-        assert set(V.DEFAULTS[rule]) == {"lr", *names}
+        assert set(DEFAULTS[rule]) == {"lr", *names}
         assert callable(getattr(V, f"{rule}_vstep"))
+
+
+@pytest.mark.parametrize("name, key", [("adamp", "adamp"), ("sgdp", "sgdp"), ("muon", "muon"), ("swan", "swan"),
+                                       ("sinkgd", "sinkgd"), ("scale", "scale"), ("sophia", "sophia"),
+                                       ("normalized_lr_gd", "normalized_lr_gd")])
+def test_defaults_match_optim(name, key):
+    """lk.optim's constructor packs the same hp vector (and lr) as DEFAULTS above."""
+    import labkit as lk
+    rule = lk.optim.get(name)
+    n = len(V.HP_ORDER[key])
+    np.testing.assert_array_equal(np.array(rule.hp[:n]), pack_hp(key)[:n])
+    assert rule.lr == DEFAULTS[key]["lr"]
+    assert rule.vstep == f"{key}_vstep"

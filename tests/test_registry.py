@@ -356,12 +356,3 @@ def test_problem_minimiser_and_gradient_agree_with_f(name):
         for h in (1e-3, -1e-3, 1e-6, -1e-6):
             assert p.f(p.x_star + h * e) >= p.f_star - 1e-12, f"{name}: f(x_star + {h} e) < f_star"
 
-
-@pytest.mark.parametrize("name", [n for n in RULES if lk.optim.get(n).vector and lk.optim.get(n).vstep[:-6] in vrules.DEFAULTS])
-def test_vector_rule_defaults_agree_with_vrules(name):
-    """optim's constructor and labkit.vrules.DEFAULTS (the oracle tests' packing) give the same hp vector."""
-    rule = lk.optim.get(name)
-    key = rule.vstep[:-len("_vstep")]
-    order = vrules.HP_ORDER[key]
-    np.testing.assert_array_equal(np.array(rule.hp[:len(order)]), vrules.pack_hp(key)[:len(order)])
-    assert rule.lr == vrules.DEFAULTS[key]["lr"]
