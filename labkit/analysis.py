@@ -446,7 +446,12 @@ def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=Non
     for key, v in swept:
         if len(np.unique(v)) != len(v):
             raise ValueError(f"grid {key!r} must not repeat values")
-    frame = sweep(problem, rule, steps, x0, tol=tol, progress=False, **grids)
+    import warnings
+
+    from ._errors import DivergenceWarning
+    with warnings.catch_warnings():         # diverged cells are what the map shows, not an accident
+        warnings.simplefilter("ignore", DivergenceWarning)
+        frame = sweep(problem, rule, steps, x0, tol=tol, progress=False, **grids)
     (k0, v0), (k1, v1) = swept
     i0 = pd.Index(v0).get_indexer(frame[k0].to_numpy())
     i1 = pd.Index(v1).get_indexer(frame[k1].to_numpy())

@@ -305,3 +305,12 @@ def test_public_functions_document_math_and_reference():
             doc = obj.__doc__ or ""
             assert ":math:" in doc or ".. math::" in doc, name
             assert "References" in doc, name
+
+
+def test_stability_map_does_not_warn_about_the_divergence_it_maps():
+    import warnings
+    q = lk.problems.quadratic(eigs=(1, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lk.DivergenceWarning)
+        m = lk.analysis.stability_map(q, "sgd", 200, lr=np.geomspace(1e-2, 1, 8), momentum=[0.0, 0.5])
+    assert m.diverged.any()
