@@ -23,6 +23,7 @@ __all__ = [
     "EigenRates",
     "OptimalStep",
     "StabilityMap",
+    "divergence_threshold",
     "eigen_rates",
     "error_split",
     "gd_optimal_lr",
@@ -347,6 +348,41 @@ class StabilityMap:
     steps_to_tol: np.ndarray
     boundary: Boundary | None
     f_star: float | None = None
+    problem: object = None
+    rule: object = None
+    steps: int | None = None
+    x0: np.ndarray | None = None
+    fixed: dict | None = None
+
+    def cell(self, value0, value1):
+        """Index ``(row, column)`` of the cell nearest to ``(value0, value1)`` (log distance on a geometric axis)."""
+        idx = []
+        for v, grid in ((value1, self.axis1), (value0, self.axis0)):
+            g = np.asarray(grid, dtype=np.float64)
+            if _is_geometric(g) and v > 0:
+                idx.append(int(np.argmin(np.abs(np.log(g) - math.log(v)))))
+            else:
+                idx.append(int(np.argmin(np.abs(g - v))))
+        return tuple(idx)
+
+    def run_cell(self, value0, value1):
+        """The trajectory behind the cell nearest to ``(value0, value1)``, re-run with :func:`labkit.run`.
+
+        Bit-for-bit the run the sweep made for that cell (same kernels, same arithmetic).
+        """
+        if self.problem is None:
+            raise ValueError("this map does not know its problem and rule (build it with stability_map)")
+        from .run import run
+        i1, i0 = self.cell(value0, value1)
+        hp = dict(self.fixed or {})
+        hp[self.axes[0]] = float(self.axis0[i0])
+        hp[self.axes[1]] = float(self.axis1[i1])
+        import warnings
+
+        from ._errors import DivergenceWarning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            return run(self.problem, self.rule, self.steps, self.x0, **hp)
 
     @property
     def axis0(self) -> np.ndarray:
@@ -484,8 +520,55 @@ def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=Non
             lr_max = ((2 + 2 * mu) / ((1 + 2 * mu) * top) if nesterov
                       else (2 + 2 * mu) / ((1 - tau) * top))
             boundary = Boundary(mu, lr_max)
+    fixed = {k: v for k, v in grids.items() if np.ndim(v) == 0}
     return StabilityMap(frame, (k0, k1), (v0, v1), f_final, diverged, steps_to, boundary,
-                        None if problem.f_star is None else float(problem.f_star))
+                        None if problem.f_star is None else float(problem.f_star),
+                        problem=problem, rule=rule, steps=int(steps),
+                        x0=None if x0 is None else np.array(x0, dtype=np.float64), fixed=fixed)
+
+
+def divergence_threshold(problem, rule, steps: int = 2000, *, lo: float, hi: float, rtol: float = 1e-6,
+                         x0=None, **hyperparameters) -> float:
+    r"""The measured step size where ``rule`` stops contracting on ``problem``: bisection on ``lr``.
+
+    A step size counts as stable when ``steps`` steps end below the start,
+    :math:`f(x_T) - f^* < f(x_0) - f^*` (so a run that grows slowly but stays finite is
+    *unstable* here, unlike in :func:`stability_map`).  ``lo`` must be stable and ``hi``
+    unstable; bisection in :math:`\log \eta` stops at relative width ``rtol``.  The
+    resolution is set by ``steps``: a per-step rate :math:`1 \pm \delta` shows after about
+    :math:`1/\delta` steps, so 2,000 steps resolve the threshold to about 0.1%.  Compare with
+    :func:`gd_stability_limit`, :func:`heavy_ball_limit`, :func:`nesterov_limit`.
+
+    References: Polyak 1964; Cohen et al., ICLR 2021.
+    """
+    import warnings
+
+    from ._errors import DivergenceWarning
+    from .run import run
+
+    lo, hi = float(lo), float(hi)
+    if not (0 < lo < hi and math.isfinite(hi)):
+        raise ValueError(f"need 0 < lo < hi, got lo={lo!r}, hi={hi!r}")
+    if not (0 < rtol < 1):
+        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    ref = 0.0 if problem.f_star is None else float(problem.f_star)
+    start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64)
+    f0 = float(problem.f(start)) - ref
+
+    def stable(lr):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            tr = run(problem, rule, steps, start, lr=lr, **hyperparameters)
+        return (not tr.diverged) and float(tr.f[-1]) - ref < f0
+
+    if not stable(lo):
+        raise ValueError(f"lo={lo:g} is not stable: lower it")
+    if stable(hi):
+        raise ValueError(f"hi={hi:g} is stable: raise it")
+    while hi / lo > 1 + rtol:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if stable(mid) else (lo, mid)
+    return math.sqrt(lo * hi)
 
 
 # ----------------------------------------------------------------------------- sharpness

@@ -314,3 +314,43 @@ def test_stability_map_does_not_warn_about_the_divergence_it_maps():
         warnings.simplefilter("error", lk.DivergenceWarning)
         m = lk.analysis.stability_map(q, "sgd", 200, lr=np.geomspace(1e-2, 1, 8), momentum=[0.0, 0.5])
     assert m.diverged.any()
+
+
+def test_stability_map_cell_reruns_the_sweeps_run():
+    lrs, mus = np.geomspace(0.01, 1.0, 25), np.linspace(0.1, 0.9, 9)
+    m = quiet(an.stability_map, QUAD, "sgd", 400, lr=lrs, momentum=mus, nesterov=True)
+    assert m.cell(lrs[7] * 1.01, mus[3] + 0.01) == (3, 7)
+    tr = m.run_cell(lrs[7] * 1.01, mus[3] + 0.01)
+    assert tr.hyperparameters["lr"] == lrs[7] and tr.hyperparameters["momentum"] == mus[3]
+    assert tr.hyperparameters["nesterov"]                      # the map's fixed settings come along
+    assert tr.f[-1] == m.f_final[3, 7]                         # bit for bit the sweep's lane
+    bad = an.StabilityMap(m.frame, m.axes, m.values, m.f_final, m.diverged, m.steps_to_tol, None)
+    with pytest.raises(ValueError, match="does not know its problem"):
+        bad.run_cell(0.1, 0.5)
+
+
+@pytest.mark.parametrize("mu, nesterov", [(0.0, False), (0.5, False), (0.9, False), (0.5, True), (0.9, True)])
+def test_divergence_threshold_matches_theory(mu, nesterov):
+    theory = an.nesterov_limit(QUAD, mu) if nesterov else an.heavy_ball_limit(QUAD, mu)
+    measured = an.divergence_threshold(QUAD, "sgd", 2000, lo=0.5 * theory, hi=1.5 * theory,
+                                       momentum=mu, nesterov=nesterov)
+    assert abs(measured / theory - 1) < 1e-3
+
+
+def test_divergence_threshold_checks_its_bracket():
+    with pytest.raises(ValueError, match="lo=.* is not stable"):
+        an.divergence_threshold(QUAD, "sgd", 500, lo=0.3, hi=0.5)
+    with pytest.raises(ValueError, match="hi=.* is stable"):
+        an.divergence_threshold(QUAD, "sgd", 500, lo=0.01, hi=0.1)
+    with pytest.raises(ValueError, match="0 < lo < hi"):
+        an.divergence_threshold(QUAD, "sgd", 500, lo=0.2, hi=0.1)
+
+
+def test_gd_just_inside_and_outside_two_over_lambda_max():
+    """The exact statement behind the edge of stability: lr = (2 -/+ 1e-3)/λmax converges / diverges."""
+    lam = 10.0
+    slow = lk.run(QUAD, "sgd", 20_000, lr=(2 - 1e-3) / lam)
+    fast = quiet(lk.run, QUAD, "sgd", 20_000, lr=(2 + 1e-3) / lam)
+    f0 = QUAD.f(QUAD.x0)
+    assert slow.f[-1] < 1e-6 * f0
+    assert fast.diverged or fast.f[-1] > 1e6 * f0
