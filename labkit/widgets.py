@@ -26,7 +26,7 @@ from . import optim as _optim
 from ._errors import DivergenceWarning
 from .run import run as _run
 
-__all__ = ["StepSizeExplorer"]
+__all__ = ["StabilityMapExplorer", "StepSizeExplorer"]
 
 _TINY = 1e-300          # floor for log axes: zeros and underflow are drawn here, never NaN
 _LR_RANGE = (-6.0, 1.0)  # log10 bounds of the step-size slider (widened to include the start lr)
@@ -240,7 +240,20 @@ class StepSizeExplorer:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         for axis in (ax_path.xaxis, ax_path.yaxis):
             axis.set_major_locator(MaxNLocator(nbins=5))
+        # Blitting: what changes per event is drawn over a cached picture of everything else.
+        # The y axes change with the data (log limits, tick labels) so they are redrawn too;
+        # the x axes span the step budget and change only with the ``steps`` control.
+        self._animated = [ax_loss.yaxis, ax_step.yaxis, ax_split.yaxis,
+                          self._path_line, self._start_mark, self._end_mark, self._div_mark,
+                          self._loss_line, self._step_line, self._eff_line,
+                          *self._split_lines, *self._rate_lines,
+                          *(a.get_legend() for a in (ax_step, ax_split) if a.get_legend() is not None),
+                          self._limits_text]
+        for artist in self._animated:
+            artist.set_animated(True)
+        self._background = None
         self._cid = fig.canvas.mpl_connect("button_press_event", self._on_press)
+        self._cid_draw = fig.canvas.mpl_connect("draw_event", self._on_draw)
 
     def _freeze_layout(self):
         """Lay out once, then pin titles and axis labels where they are.
@@ -409,6 +422,31 @@ class StepSizeExplorer:
 
     # ------------------------------------------------------------------ views
 
+    def _on_draw(self, event):
+        """After every full draw: keep the static picture, then paint the per-event artists.
+
+        Runs for a resize, a ``steps`` change, ``savefig`` (any renderer) and the first
+        display; the background is cached only from the canvas's own renderer.
+        """
+        canvas = self.fig.canvas
+        if event.renderer is getattr(canvas, "renderer", None) and hasattr(canvas, "copy_from_bbox"):
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        for artist in self._animated:
+            artist.draw(event.renderer)
+
+    def _render(self, full: bool = False):
+        """Blit the per-event artists over the cached background, or ask for a full draw."""
+        canvas = self.fig.canvas
+        # Not ``canvas.supports_blit``: WebAgg (so ipympl) reports False out of caution, yet its
+        # blit works (it marks the frame stale and sends the diff; checked in a real browser).
+        if full or self._background is None or not hasattr(canvas, "restore_region"):
+            canvas.draw_idle()
+            return
+        canvas.restore_region(self._background)
+        for artist in self._animated:
+            self.fig.draw_artist(artist)
+        canvas.blit(self.fig.bbox)
+
     def _draw(self, traj, render: bool = True):
         xy = traj.xs[:, :2]                         # lk.run keeps only finite points
         n = xy.shape[0]
@@ -423,7 +461,10 @@ class StepSizeExplorer:
         f = traj.f - float(self.problem.f_star) if self._gap else traj.f
         f, rng = _positive(f)
         self._loss_line.set_data(steps, f)
-        ax.set_xlim(0, max(n - 1, 1))
+        xlim = (0, max(self._state["steps"], 1))   # the budget: a diverged run visibly stops early
+        full = ax.get_xlim() != xlim
+        for a in (self.axes["loss"], self.axes["step"], self.axes["split"]):
+            a.set_xlim(*xlim)
         _set_log_ylim(ax, rng)
 
         ax = self.axes["step"]
@@ -434,16 +475,16 @@ class StepSizeExplorer:
         eff, r2 = _positive(eff)
         self._step_line.set_data(steps[:-1], sn)
         self._eff_line.set_data(steps[:-1], eff)
-        ax.set_xlim(0, max(n - 1, 1))
         _set_log_ylim(ax, _merge(r1, r2))
 
         if self._lam is not None:
             self._draw_split(traj, steps)
         self.status.value = self._status(traj)
         if render:
-            self.fig.canvas.draw_idle()
-            if self._output is not None:
+            if self._output is not None:           # no live canvas: show a fresh picture
                 self._show_output()
+            else:
+                self._render(full=full)
 
     def _draw_split(self, traj, steps):
         s = self._state
@@ -467,7 +508,6 @@ class StepSizeExplorer:
             for line in self._rate_lines:
                 line.set_data([], [])
                 line.set_visible(False)
-        ax.set_xlim(0, max(steps.size - 1, 1))
         _set_log_ylim(ax, rng)
         self._limits_text.set_text(self._limits(s["momentum"] if s["rule"] == "sgd" else 0.0))
 
@@ -495,7 +535,11 @@ class StepSizeExplorer:
 
     def _status(self, traj) -> str:
         s = self._state
-        label = traj.label
+        # "lr=<3 significant digits>" is a contract: the browser test reads it back.
+        label = f"{s['rule']} lr={s['lr']:.3g}"
+        name = self._momentum_name(s["rule"])
+        if name is not None:
+            label += f" {name}={s['momentum']:.3g}"
         note = self._limit_note()
         if traj.diverged:
             msg = f"{label}: diverged at step {traj.diverged_at}"
@@ -512,6 +556,124 @@ class StepSizeExplorer:
     def close(self):
         """Disconnect the click handler and release the figure."""
         self.fig.canvas.mpl_disconnect(self._cid)
+        self.fig.canvas.mpl_disconnect(self._cid_draw)
         if _is_ipympl():
             import matplotlib.pyplot as plt
             plt.close(self.fig)
+
+
+class StabilityMapExplorer:
+    r"""A :class:`~labkit.analysis.StabilityMap` you can click: the cell's trajectory, drawn beside it.
+
+    ``StabilityMapExplorer(smap).widget`` shows the heatmap (:meth:`StabilityMap.plot`, with
+    its theoretical boundary), the path of the selected cell's run over the problem's
+    contour, and its loss per step.  A click on the map (or :meth:`select`) re-runs that
+    cell with :meth:`~labkit.analysis.StabilityMap.run_cell` (bit-for-bit the sweep's run)
+    and updates the path, loss curve, cell marker and status line in place.
+    """
+
+    def __init__(self, smap, value0=None, value1=None, *, what: str = "f_final", contour_n: int = 150):
+        if smap.problem is None:
+            raise ValueError("StabilityMapExplorer needs a map built by lk.analysis.stability_map")
+        if smap.problem.dim < 2:
+            raise ValueError("StabilityMapExplorer draws paths in 2-D: the problem needs 2 or more coordinates")
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+
+        from . import viz
+
+        self.map = smap
+        viz.style()
+        if _is_ipympl():
+            with plt.ioff():
+                fig = plt.figure(figsize=(13, 4.2), layout="constrained")
+        else:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            fig = Figure(figsize=(13, 4.2), layout="constrained")
+            FigureCanvasAgg(fig)
+        ax_map, ax_path, ax_loss = fig.subplots(1, 3, width_ratios=(1.25, 1, 1))
+        self.fig, self.axes = fig, {"map": ax_map, "path": ax_path, "loss": ax_loss}
+        smap.plot(ax=ax_map, what=what)
+        self._cell_mark, = ax_map.plot([], [], ls="none", marker="s", ms=9, mfc="none", mec="red", mew=2)
+        p = smap.problem
+        viz.contour(p, ax=ax_path, n=contour_n)
+        self._path_line, = ax_path.plot([], [], color="tab:orange", lw=1.3)
+        self._end_mark, = ax_path.plot([], [], ls="none", marker="o", ms=6, color="tab:orange", mec="white")
+        self._div_mark, = ax_path.plot([], [], ls="none", marker="x", ms=10, mew=2.5, color="red")
+        ax_path.set_title("the selected cell's path")
+        self._gap = p.f_star is not None
+        self._loss_line, = ax_loss.plot([], [], lw=1.3)
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("f - f*" if self._gap else "f")
+        ax_loss.set_xlim(0, max(smap.steps, 1))
+        ax_loss.set_title("its loss")
+        self._output = None
+        self._widget = None
+        self._traj = None
+        import ipywidgets as W
+        self.status = W.Label(value="")
+        self.status.add_class("labkit-status")
+        self._cid = fig.canvas.mpl_connect("button_press_event", self._on_press)
+        a0, a1 = smap.axis0, smap.axis1
+        self.select(a0[len(a0) // 2] if value0 is None else value0,
+                    a1[len(a1) // 2] if value1 is None else value1, render=False)
+
+    @property
+    def trajectory(self):
+        """The selected cell's trajectory."""
+        return self._traj
+
+    def _on_press(self, event):
+        toolbar = getattr(event.canvas, "toolbar", None)
+        if getattr(toolbar, "mode", "") not in ("", None):
+            return
+        if event.inaxes is self.axes["map"] and event.xdata is not None and event.ydata is not None:
+            self.select(event.xdata, event.ydata)
+
+    def select(self, value0, value1, render: bool = True):
+        """Show the run of the cell nearest to ``(value0, value1)``; returns its Trajectory."""
+        m = self.map
+        i1, i0 = m.cell(value0, value1)
+        v0, v1 = float(m.axis0[i0]), float(m.axis1[i1])
+        traj = self._traj = m.run_cell(v0, v1)
+        self._cell_mark.set_data([v0], [v1])
+        xy = traj.xs[:, :2]
+        self._path_line.set_data(xy[:, 0], xy[:, 1])
+        empty = (np.empty(0), np.empty(0))
+        self._end_mark.set_data(*(xy[-1:].T if not traj.diverged else empty))
+        self._div_mark.set_data(*(xy[-1:].T if traj.diverged else empty))
+        f = traj.f - float(m.problem.f_star) if self._gap else traj.f
+        f, rng = _positive(f)
+        self._loss_line.set_data(np.arange(f.size), f)
+        _set_log_ylim(self.axes["loss"], rng)
+        k0, k1 = m.axes
+        what = (f"diverged at step {traj.diverged_at}" if traj.diverged else
+                f"{'f-f*' if self._gap else 'f'}={f[-1]:.3g} after {m.steps} steps")
+        self.status.value = f"{traj.label.split('(')[0]} {k0}={v0:.3g} {k1}={v1:.3g}: {what}"
+        if render:
+            if self._output is not None:
+                self._show_output()
+            else:
+                self.fig.canvas.draw_idle()
+        return traj
+
+    @property
+    def widget(self):
+        """Status line and figure as one ``ipywidgets.VBox``."""
+        if self._widget is None:
+            import ipywidgets as W
+            if _is_ipympl() and isinstance(self.fig.canvas, W.DOMWidget):
+                view = self.fig.canvas
+            else:
+                self._output = W.Output()
+                self._output.add_class("labkit-plot")
+                self._show_output()
+                view = self._output
+            self._widget = W.VBox([self.status, view])
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    _show_output = StepSizeExplorer._show_output

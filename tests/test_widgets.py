@@ -53,7 +53,7 @@ def test_constructs_on_rosenbrock_and_quadratic(qex, rex):
     for ex in (qex, rex):
         assert set(ex.axes) == {"path", "loss", "step", "split"}
         assert ex.trajectory is not None and len(ex.trajectory.xs) == STEPS + 1
-        assert ex.status.value.startswith("sgd(")
+        assert ex.status.value.startswith("sgd lr=")
         assert type(ex.widget).__name__ == "VBox"
     assert len(qex._split_lines) == quad_dim(qex)
     assert rex._split_lines == []                  # no error split off quadratics
@@ -210,3 +210,73 @@ def test_import_labkit_does_not_load_widgets():
     code = "import sys, labkit; print('ipywidgets' in sys.modules, 'labkit.widgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def _pixels(fig):
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def test_blitted_frame_equals_a_full_draw(quad):
+    """The blit path (cached background + per-event artists) paints exactly what a full draw paints."""
+    ex = StepSizeExplorer(quad, steps=STEPS, contour_n=60)
+    ex.fig.canvas.draw()                           # caches the background
+    assert ex._background is not None
+    ex.update(lr=0.17)                             # blits
+    blitted = _pixels(ex.fig)
+    ex.fig.canvas.draw()
+    full = _pixels(ex.fig)
+    assert np.array_equal(blitted, full)
+    ex.update(lr=0.02)
+    assert not np.array_equal(_pixels(ex.fig), full)       # the blit really repainted
+    ex.close()
+
+
+def test_status_reports_the_lr_contract(qex):
+    qex.update(lr=0.0123456)
+    assert "lr=0.0123" in qex.status.value         # the browser test reads "lr=<.3g>" back
+    qex.update(lr=0.05)
+
+
+def test_savefig_includes_the_animated_artists(quad, tmp_path):
+    """Animated artists are skipped by Figure.draw; the draw_event hook must paint them into savefig too."""
+    import matplotlib.image as mpimg
+    ex = StepSizeExplorer(quad, steps=200, contour_n=30)
+    ex.update(lr=0.15)
+    ex.fig.savefig(tmp_path / "with.png")
+    for a in ex._animated:
+        a.set_visible(False)
+    ex.fig.savefig(tmp_path / "without.png")
+    assert not np.array_equal(mpimg.imread(tmp_path / "with.png"), mpimg.imread(tmp_path / "without.png"))
+    ex.close()
+
+
+def test_stability_map_explorer_click_shows_the_cells_run(quad):
+    from matplotlib.backend_bases import MouseEvent
+
+    from labkit.widgets import StabilityMapExplorer
+    lrs, mus = np.geomspace(0.01, 1.0, 30), np.linspace(0.0, 0.95, 20)
+    with _nowarn():
+        m = lk.analysis.stability_map(quad, "sgd", 300, lr=lrs, momentum=mus)
+    ex = StabilityMapExplorer(m, contour_n=30)
+    ex.fig.canvas.draw()
+    x, y = ex.axes["map"].transData.transform((lrs[20], mus[4]))
+    ex.fig.canvas.callbacks.process("button_press_event",
+                                    MouseEvent("button_press_event", ex.fig.canvas, x, y, button=1))
+    tr = ex.trajectory
+    assert tr.hyperparameters["lr"] == lrs[20] and tr.hyperparameters["momentum"] == mus[4]
+    assert tr.f[-1] == m.f_final[4, 20]
+    np.testing.assert_array_equal(ex._path_line.get_xdata(), tr.xs[:, 0])
+    assert f"lr={lrs[20]:.3g}" in ex.status.value
+    bad = ex.select(1.0, 0.9)                      # far beyond the boundary
+    assert bad.diverged and "diverged at step" in ex.status.value
+    assert np.all(np.isfinite(ex._loss_line.get_ydata()))
+    ex.fig.canvas.draw()
+
+
+def _nowarn():
+    import contextlib
+    import warnings
+    cm = contextlib.ExitStack()
+    cm.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("error", lk.DivergenceWarning)   # stability_map itself must not warn
+    return cm
