@@ -37,7 +37,7 @@ SECTIONS = {
     "run": ("lk.run: one trajectory, 2-D Rosenbrock (thread CPU time per step)", "lk.run adam"),
     "sweep": ("lk.sweep: 1,024 lrs x 10,000 Adam steps, 2-D Rosenbrock (wall time)", "lk.sweep"),
     "coldstart": ("Cold start: fresh processes, warm Numba cache (wall time)", None),
-    "widgets": ("StepSizeExplorer: one slider move, 2,000-step sgd, Agg (thread CPU time)",
+    "widgets": ("Explorers: one slider move (2,000-step sgd, Agg, thread CPU time), stability maps",
                 "slider move, same problem"),
 }
 

@@ -16,7 +16,7 @@ try:
 finally:
     _jit.end_kernel_imports()
 
-from . import analysis, schedules
+from . import analysis, schedules, stochastic
 from ._errors import DivergenceWarning
 from .citations import cite
 from .problems import Problem
@@ -29,6 +29,8 @@ __version__ = "0.1.0"
 __all__ = [
     "DivergenceWarning",
     "analysis",
+    "eos",
+    "nets",
     "Problem",
     "Trajectory",
     "cite",
@@ -37,6 +39,7 @@ __all__ = [
     "record",
     "run",
     "schedules",
+    "stochastic",
     "sweep",
     "viz",
     "widgets",
@@ -44,8 +47,8 @@ __all__ = [
 
 
 def __getattr__(name):
-    # viz and widgets pull in matplotlib, seaborn and ipywidgets: load them on first use.
-    if name in ("viz", "widgets"):
+    # viz and widgets pull in matplotlib, seaborn and ipywidgets, nets and eos torch: load them on first use.
+    if name in ("viz", "widgets", "nets", "eos"):
         import importlib
         return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'labkit' has no attribute {name!r}")

@@ -614,7 +614,15 @@ class StabilityMapExplorer:
         import ipywidgets as W
         self.status = W.Label(value="")
         self.status.add_class("labkit-status")
+        # The heatmap and contour are the slow part of a draw (a 200 x 200 map: ~2 s): they stay
+        # in the cached background and a click repaints only the artists below.
+        self._animated = [self._cell_mark, self._path_line, self._end_mark, self._div_mark, ax_loss.yaxis,
+                          self._loss_line]
+        for artist in self._animated:
+            artist.set_animated(True)
+        self._background = None
         self._cid = fig.canvas.mpl_connect("button_press_event", self._on_press)
+        self._cid_draw = fig.canvas.mpl_connect("draw_event", self._on_draw)
         a0, a1 = smap.axis0, smap.axis1
         self.select(a0[len(a0) // 2] if value0 is None else value0,
                     a1[len(a1) // 2] if value1 is None else value1, render=False)
@@ -655,8 +663,11 @@ class StabilityMapExplorer:
             if self._output is not None:
                 self._show_output()
             else:
-                self.fig.canvas.draw_idle()
+                self._render()
         return traj
+
+    _on_draw = StepSizeExplorer._on_draw
+    _render = StepSizeExplorer._render
 
     @property
     def widget(self):
