@@ -78,7 +78,125 @@ def _g(v: float) -> str:
     return f"{v:.3g}"
 
 
-class StepSizeExplorer:
+class _LiveFigure:
+    """What every explorer shares: a figure that lives in a widget, updated by blitting.
+
+    Subclasses build their figure with :meth:`_new_figure`, list the artists that change per
+    event in :meth:`_animate`, and after an event call :meth:`_refresh`.  Animated artists
+    are skipped by a normal draw; the ``draw_event`` hook caches everything else as the
+    background and paints them on top, so a full draw (first display, resize, ``savefig``)
+    and a blitted event give the same pixels.
+    """
+
+    _output = None
+    _widget = None
+    _background = None
+    _animated = ()
+    _cids = ()
+
+    @staticmethod
+    def _new_figure(figsize, layout=None):
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+
+        from . import viz
+
+        viz.style()
+        if _is_ipympl():
+            with plt.ioff():                       # the canvas is shown in .widget, not at cell end
+                return plt.figure(figsize=figsize, layout=layout)
+        # Not registered with pyplot: no figure piles up, nothing is shown twice inline.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        fig = Figure(figsize=figsize, layout=layout)
+        FigureCanvasAgg(fig)
+        return fig
+
+    def _animate(self, artists):
+        self._animated = [a for a in artists if a is not None]
+        for artist in self._animated:
+            artist.set_animated(True)
+        self._background = None
+        self._cids = (*self._cids, self.fig.canvas.mpl_connect("draw_event", self._on_draw))
+
+    def _connect(self, event, handler):
+        self._cids = (*self._cids, self.fig.canvas.mpl_connect(event, handler))
+
+    def _on_draw(self, event):
+        """After every full draw: keep the static picture, then paint the per-event artists.
+
+        Runs for a resize, a limits change, ``savefig`` (any renderer) and the first
+        display; the background is cached only from the canvas's own renderer.
+        """
+        canvas = self.fig.canvas
+        if event.renderer is getattr(canvas, "renderer", None) and hasattr(canvas, "copy_from_bbox"):
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        for artist in self._animated:
+            artist.draw(event.renderer)
+
+    def _render(self, full: bool = False):
+        """Blit the per-event artists over the cached background, or ask for a full draw."""
+        canvas = self.fig.canvas
+        # Not ``canvas.supports_blit``: WebAgg (so ipympl) reports False out of caution, yet its
+        # blit works (it marks the frame stale and sends the diff; checked in a real browser).
+        if full or self._background is None or not hasattr(canvas, "restore_region"):
+            canvas.draw_idle()
+            return
+        canvas.restore_region(self._background)
+        for artist in self._animated:
+            self.fig.draw_artist(artist)
+        canvas.blit(self.fig.bbox)
+
+    def _refresh(self, full: bool = False):
+        if self._output is not None:               # no live canvas: show a fresh picture
+            self._show_output()
+        else:
+            self._render(full=full)
+
+    def _controls(self):
+        """The widgets shown above the figure (a list)."""
+        return []
+
+    @property
+    def widget(self):
+        """Controls, status line and figure as one ``ipywidgets.VBox``."""
+        if self._widget is None:
+            import ipywidgets as W
+            if _is_ipympl() and isinstance(self.fig.canvas, W.DOMWidget):
+                view = self.fig.canvas
+            else:
+                self._output = W.Output()
+                self._output.add_class("labkit-plot")
+                self._show_output()
+                view = self._output
+            self._widget = W.VBox([*self._controls(), view])
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _show_output(self):
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        if get_ipython() is None:                  # no kernel (a script, the tests): nothing to show
+            return
+        from IPython.display import display
+        with self._output:
+            self._output.clear_output(wait=True)
+            display(self.fig)
+
+    def close(self):
+        """Disconnect the event handlers and release the figure."""
+        for cid in self._cids:
+            self.fig.canvas.mpl_disconnect(cid)
+        self._cids = ()
+        if _is_ipympl():
+            import matplotlib.pyplot as plt
+            plt.close(self.fig)
+
+
+class StepSizeExplorer(_LiveFigure):
     r"""Step size, momentum and start point of one optimizer on one problem, live.
 
     Parameters: ``problem`` (2-D or more; the path is drawn in its first two coordinates),
@@ -128,8 +246,6 @@ class StepSizeExplorer:
                        "x0": np.array(problem.x0, dtype=np.float64)}
         self._memo_key = None
         self._traj = None
-        self._output = None
-        self._widget = None
         self._syncing = False
         self._build_figure(contour_n)
         self._build_controls()
@@ -164,21 +280,11 @@ class StepSizeExplorer:
     # ------------------------------------------------------------------ figure (built once)
 
     def _build_figure(self, contour_n):
-        import matplotlib.pyplot as plt
-        from matplotlib.figure import Figure
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
         from . import viz
 
-        viz.style()
-        if _is_ipympl():
-            with plt.ioff():                           # the canvas is shown in .widget, not at cell end
-                fig = plt.figure(figsize=(10, 7.5))
-        else:
-            # Not registered with pyplot: no figure piles up, nothing is shown twice inline.
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            fig = Figure(figsize=(10, 7.5))
-            FigureCanvasAgg(fig)
+        fig = self._new_figure((10, 7.5))
         (ax_path, ax_loss), (ax_step, ax_split) = fig.subplots(2, 2)
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss, "step": ax_step, "split": ax_split}
         p = self.problem
@@ -243,17 +349,12 @@ class StepSizeExplorer:
         # Blitting: what changes per event is drawn over a cached picture of everything else.
         # The y axes change with the data (log limits, tick labels) so they are redrawn too;
         # the x axes span the step budget and change only with the ``steps`` control.
-        self._animated = [ax_loss.yaxis, ax_step.yaxis, ax_split.yaxis,
-                          self._path_line, self._start_mark, self._end_mark, self._div_mark,
-                          self._loss_line, self._step_line, self._eff_line,
-                          *self._split_lines, *self._rate_lines,
-                          *(a.get_legend() for a in (ax_step, ax_split) if a.get_legend() is not None),
-                          self._limits_text]
-        for artist in self._animated:
-            artist.set_animated(True)
-        self._background = None
-        self._cid = fig.canvas.mpl_connect("button_press_event", self._on_press)
-        self._cid_draw = fig.canvas.mpl_connect("draw_event", self._on_draw)
+        self._animate([ax_loss.yaxis, ax_step.yaxis, ax_split.yaxis,
+                       self._path_line, self._start_mark, self._end_mark, self._div_mark,
+                       self._loss_line, self._step_line, self._eff_line,
+                       *self._split_lines, *self._rate_lines,
+                       ax_step.get_legend(), ax_split.get_legend(), self._limits_text])
+        self._connect("button_press_event", self._on_press)
 
     def _freeze_layout(self):
         """Lay out once, then pin titles and axis labels where they are.
@@ -325,37 +426,10 @@ class StepSizeExplorer:
         finally:
             self._syncing = False
 
-    @property
-    def widget(self):
-        """Controls, status line and figure as one ``ipywidgets.VBox``."""
-        if self._widget is None:
-            import ipywidgets as W
-            controls = W.VBox([W.HBox([self.rule_picker, self.steps_slider]),
-                               W.HBox([self.lr_slider, self.momentum_slider]), self.status])
-            if _is_ipympl() and isinstance(self.fig.canvas, W.DOMWidget):
-                view = self.fig.canvas
-            else:
-                self._output = W.Output()
-                self._output.add_class("labkit-plot")
-                self._show_output()
-                view = self._output
-            self._widget = W.VBox([controls, view])
-        return self._widget
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _show_output(self):
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return
-        if get_ipython() is None:                  # no kernel (a script, the tests): nothing to show
-            return
-        from IPython.display import display
-        with self._output:
-            self._output.clear_output(wait=True)
-            display(self.fig)
+    def _controls(self):
+        import ipywidgets as W
+        return [W.VBox([W.HBox([self.rule_picker, self.steps_slider]),
+                        W.HBox([self.lr_slider, self.momentum_slider]), self.status])]
 
     # ------------------------------------------------------------------ events
 
@@ -422,31 +496,6 @@ class StepSizeExplorer:
 
     # ------------------------------------------------------------------ views
 
-    def _on_draw(self, event):
-        """After every full draw: keep the static picture, then paint the per-event artists.
-
-        Runs for a resize, a ``steps`` change, ``savefig`` (any renderer) and the first
-        display; the background is cached only from the canvas's own renderer.
-        """
-        canvas = self.fig.canvas
-        if event.renderer is getattr(canvas, "renderer", None) and hasattr(canvas, "copy_from_bbox"):
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-        for artist in self._animated:
-            artist.draw(event.renderer)
-
-    def _render(self, full: bool = False):
-        """Blit the per-event artists over the cached background, or ask for a full draw."""
-        canvas = self.fig.canvas
-        # Not ``canvas.supports_blit``: WebAgg (so ipympl) reports False out of caution, yet its
-        # blit works (it marks the frame stale and sends the diff; checked in a real browser).
-        if full or self._background is None or not hasattr(canvas, "restore_region"):
-            canvas.draw_idle()
-            return
-        canvas.restore_region(self._background)
-        for artist in self._animated:
-            self.fig.draw_artist(artist)
-        canvas.blit(self.fig.bbox)
-
     def _draw(self, traj, render: bool = True):
         xy = traj.xs[:, :2]                         # lk.run keeps only finite points
         n = xy.shape[0]
@@ -481,10 +530,7 @@ class StepSizeExplorer:
             self._draw_split(traj, steps)
         self.status.value = self._status(traj)
         if render:
-            if self._output is not None:           # no live canvas: show a fresh picture
-                self._show_output()
-            else:
-                self._render(full=full)
+            self._refresh(full=full)
 
     def _draw_split(self, traj, steps):
         s = self._state
@@ -553,16 +599,8 @@ class StepSizeExplorer:
               f"{len(traj.xs) - 1} steps"
         return msg + (f" — {note}" if note else "")
 
-    def close(self):
-        """Disconnect the click handler and release the figure."""
-        self.fig.canvas.mpl_disconnect(self._cid)
-        self.fig.canvas.mpl_disconnect(self._cid_draw)
-        if _is_ipympl():
-            import matplotlib.pyplot as plt
-            plt.close(self.fig)
 
-
-class StabilityMapExplorer:
+class StabilityMapExplorer(_LiveFigure):
     r"""A :class:`~labkit.analysis.StabilityMap` you can click: the cell's trajectory, drawn beside it.
 
     ``StabilityMapExplorer(smap).widget`` shows the heatmap (:meth:`StabilityMap.plot`, with
@@ -577,20 +615,10 @@ class StabilityMapExplorer:
             raise ValueError("StabilityMapExplorer needs a map built by lk.analysis.stability_map")
         if smap.problem.dim < 2:
             raise ValueError("StabilityMapExplorer draws paths in 2-D: the problem needs 2 or more coordinates")
-        import matplotlib.pyplot as plt
-        from matplotlib.figure import Figure
-
         from . import viz
 
         self.map = smap
-        viz.style()
-        if _is_ipympl():
-            with plt.ioff():
-                fig = plt.figure(figsize=(13, 4.2), layout="constrained")
-        else:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            fig = Figure(figsize=(13, 4.2), layout="constrained")
-            FigureCanvasAgg(fig)
+        fig = self._new_figure((13, 4.2), layout="constrained")
         ax_map, ax_path, ax_loss = fig.subplots(1, 3, width_ratios=(1.25, 1, 1))
         self.fig, self.axes = fig, {"map": ax_map, "path": ax_path, "loss": ax_loss}
         smap.plot(ax=ax_map, what=what)
@@ -608,21 +636,15 @@ class StabilityMapExplorer:
         ax_loss.set_ylabel("f - f*" if self._gap else "f")
         ax_loss.set_xlim(0, max(smap.steps, 1))
         ax_loss.set_title("its loss")
-        self._output = None
-        self._widget = None
         self._traj = None
         import ipywidgets as W
         self.status = W.Label(value="")
         self.status.add_class("labkit-status")
-        # The heatmap and contour are the slow part of a draw (a 200 x 200 map: ~2 s): they stay
-        # in the cached background and a click repaints only the artists below.
-        self._animated = [self._cell_mark, self._path_line, self._end_mark, self._div_mark, ax_loss.yaxis,
-                          self._loss_line]
-        for artist in self._animated:
-            artist.set_animated(True)
-        self._background = None
-        self._cid = fig.canvas.mpl_connect("button_press_event", self._on_press)
-        self._cid_draw = fig.canvas.mpl_connect("draw_event", self._on_draw)
+        # The heatmap and contour are the slow part of a draw: they stay in the cached
+        # background and a click repaints only these.
+        self._animate([self._cell_mark, self._path_line, self._end_mark, self._div_mark, ax_loss.yaxis,
+                       self._loss_line])
+        self._connect("button_press_event", self._on_press)
         a0, a1 = smap.axis0, smap.axis1
         self.select(a0[len(a0) // 2] if value0 is None else value0,
                     a1[len(a1) // 2] if value1 is None else value1, render=False)
@@ -660,31 +682,8 @@ class StabilityMapExplorer:
                 f"{'f-f*' if self._gap else 'f'}={f[-1]:.3g} after {m.steps} steps")
         self.status.value = f"{traj.label.split('(')[0]} {k0}={v0:.3g} {k1}={v1:.3g}: {what}"
         if render:
-            if self._output is not None:
-                self._show_output()
-            else:
-                self._render()
+            self._refresh()
         return traj
 
-    _on_draw = StepSizeExplorer._on_draw
-    _render = StepSizeExplorer._render
-
-    @property
-    def widget(self):
-        """Status line and figure as one ``ipywidgets.VBox``."""
-        if self._widget is None:
-            import ipywidgets as W
-            if _is_ipympl() and isinstance(self.fig.canvas, W.DOMWidget):
-                view = self.fig.canvas
-            else:
-                self._output = W.Output()
-                self._output.add_class("labkit-plot")
-                self._show_output()
-                view = self._output
-            self._widget = W.VBox([self.status, view])
-        return self._widget
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    _show_output = StepSizeExplorer._show_output
+    def _controls(self):
+        return [self.status]
