@@ -1,7 +1,7 @@
 """labkit's benchmarks (``make bench``): print a markdown table, write ``build/bench.json``.
 
     .venv/bin/python benchmarks/run_all.py                 # everything, ~1-2 minutes
-    .venv/bin/python benchmarks/run_all.py --only sweep    # one section: run, sweep, coldstart, widgets
+    .venv/bin/python benchmarks/run_all.py --only sweep    # one section: run, sweep, coldstart, widgets, threebody
 
 Sections (method and anchors: ../shared/spec/numba-performance.md):
 
@@ -12,7 +12,10 @@ Sections (method and anchors: ../shared/spec/numba-performance.md):
 * ``coldstart``: ``import labkit`` and the first ``lk.run`` in fresh processes
   (``bench_coldstart.py``);
 * ``widgets``: ``StepSizeExplorer.update(lr=...)`` with and without the Agg draw
-  (``bench_widgets.py``).
+  (``bench_widgets.py``);
+* ``threebody``: ``lk.threebody`` IAS15 and Hermite on the Pythagorean problem (t = 70) and
+  100 figure-eight periods, at the issue's accuracy, against REBOUND 5.2.2 in the same run
+  (``bench_threebody.py``; REBOUND rows skipped if it is not installed: ``.[bench]``).
 
 Every figure is a median over interleaved, shuffled rounds (``_timing.py``): thread CPU
 time for single-threaded code, wall time for multi-threaded code and start-up.
@@ -39,6 +42,8 @@ SECTIONS = {
     "coldstart": ("Cold start: fresh processes, warm Numba cache (wall time)", None),
     "widgets": ("Explorers: one slider move (2,000-step sgd, Agg, thread CPU time), stability maps",
                 "slider move, same problem"),
+    "threebody": ("Three-body integrators vs REBOUND 5.2.2, whole runs (thread CPU time)",
+                  "REBOUND IAS15 (Pythagorean: default rule; figure-eight: GLOBAL)"),
 }
 
 
@@ -109,8 +114,8 @@ def table(rows: list[Row], base_name: str | None) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="run,sweep,coldstart,widgets",
-                    help="comma-separated sections: run, sweep, coldstart, widgets (default: all)")
+    ap.add_argument("--only", default="run,sweep,coldstart,widgets,threebody",
+                    help="comma-separated sections: run, sweep, coldstart, widgets, threebody (default: all)")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per table (default 7)")
     ap.add_argument("--repeats", type=int, default=5, help="fresh processes per cold-start figure (default 5)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"), help="where to write the results")
@@ -141,6 +146,9 @@ def main(argv=None) -> int:
         elif name == "widgets":
             import bench_widgets
             rows, raw = bench_widgets.measure(rounds=args.rounds)
+        elif name == "threebody":
+            import bench_threebody
+            rows, raw = bench_threebody.measure(rounds=args.rounds)
         else:
             import bench_coldstart
             rows, raw = bench_coldstart.measure(repeats=args.repeats)
