@@ -23,8 +23,6 @@ from ._errors import unknown_name
 
 __all__ = ["ACTIVATIONS", "LOSSES", "Dataset", "MLP", "mlp", "moons", "spirals"]
 
-_REF_MOONS = "two-moons toy of scikit-learn's sklearn.datasets.make_moons (Pedregosa et al., JMLR 12, 2011)"
-_REF_SPIRALS = "K. J. Lang, M. J. Witbrock, 'Learning to tell two spirals apart', Proc. Connectionist Models Summer School, 1988"
 _REF_INIT = ("K. He, X. Zhang, S. Ren, J. Sun, 'Delving deep into rectifiers', ICCV 2015 "
              "(torch.nn.Linear's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)))")
 _REF_EOS = ("J. Cohen, S. Kaur, Y. Li, J. Z. Kolter, A. Talwalkar, 'Gradient Descent on Neural Networks "
