@@ -219,7 +219,10 @@ def paper_system(seed: int = 0) -> System:
     authors' code does (``np.random.seed(seed)``; one ``uniform`` call for x1, y1, x2, y2),
     so seed k is their initial condition k.  Units are AMUSE's
     ``nbody_to_si(3 Msun, 1 au)``: mass unit 3 Msun (each m = 1/3), length unit 1 au,
-    G = 1; one time unit is ~0.0919 yr and one velocity unit ~51.6 km/s (``units``).
+    G = 1; one time unit is ~0.0919 yr and one velocity unit ~51.6 km/s (``units``), from
+    the IAU nominal G Msun (AMUSE's older constants differ by ~1e-4).  The paper's RL
+    agent acts every 0.1 yr, ~1.09 time units here.  Its Hermite runs used a softening
+    eps^2 = 1e-9 (au^2); labkit's gravity is unsoftened.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
@@ -282,11 +285,13 @@ def leapfrog(dt: float) -> Integrator:
 
         v <- v + dt/2 a(x);   x <- x + dt v;   v <- v + dt/2 a(x)
 
-    The bridge to optimisers: with a(x) = -grad f(x) this is the step that heavy-ball
-    momentum SGD takes with its friction switched off.  Gradient descent is explicit Euler
-    on the gradient flow x' = -grad f; heavy ball is (symplectic Euler on) the damped
-    Hamiltonian dynamics x'' = -grad f - gamma x' (Polyak 1964; jax-md's FIRE is built on
-    this same velocity-Verlet step).
+    The bridge to optimisers: gradient descent is explicit Euler on the gradient flow
+    x' = -grad f; heavy ball is the damped Hamiltonian dynamics x'' = -grad f - gamma x'
+    stepped the same way as here.  With a = -grad f and the half-step velocities
+    v_{n+1/2} = v_{n-1/2} + dt a(x_n), x_{n+1} = x_n + dt v_{n+1/2}, the buffer p = dt v
+    follows p <- beta p - lr grad f(x), x <- x + p with lr = dt^2 and beta = 1: momentum
+    SGD without friction (beta = 1 - gamma dt adds it back) visits exactly this leapfrog's
+    positions (Polyak 1964; jax-md's FIRE is built on this velocity-Verlet step).
 
     Reference: Verlet (1967), Phys. Rev. 159, 98; Hairer, Lubich & Wanner (2003), Acta Numerica 12, 399.
     """

@@ -127,6 +127,28 @@ def test_pythagorean_ias15_energy_angular_momentum_and_outcome():
     assert 15.7 < deepest < 15.9
 
 
+def test_pythagorean_to_t_100_continues_from_the_orbit_state():
+    o = tb.integrate(PYTH, tb.ias15(), 70.0, n_out=1)
+    st = tb.advance(o.state, tb.ias15(), 30.0)
+    assert st.t == 100.0
+    R, _ = st.center_of_mass()
+    assert abs(float(np.linalg.norm(st.x[0] - R)) - 72.32) <= 0.10      # spec §2a, t = 100
+    assert abs(st.energy_error()) <= 1e-10
+
+
+def test_hermite_first_step_is_mu_times_the_collision_time():
+    """The paper's rule (AMUSE hermite0): dt = mu min_pairs min(r/v, sqrt(r^3 / (m_i + m_j)))."""
+    for system in (FIG8, tb.paper_system(seed=2), PYTH):
+        tcoll = math.inf
+        for i in range(3):
+            for j in range(i + 1, 3):
+                r = np.linalg.norm(system.x[j] - system.x[i])
+                v = np.linalg.norm(system.v[j] - system.v[i])
+                tcoll = min(tcoll, r / v if v > 0 else math.inf, math.sqrt(r**3 / (system.m[i] + system.m[j])))
+        o = tb.integrate(system, tb.hermite(mu=0.02), 10.0, n_out=1)
+        assert o.step_dt[0] == pytest.approx(0.02 * tcoll, rel=1e-14)
+
+
 def test_pythagorean_hermite_with_kahan_meets_the_target():
     o = tb.integrate(PYTH, tb.hermite(mu=1e-3), 70.0, n_out=1)
     assert_pythagorean(o)
