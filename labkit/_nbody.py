@@ -416,8 +416,8 @@ def _hermite(aarseth, m, G, d, x, v, cx, cv, mem, s, c, p, t_end, max_steps, rec
                     a2[k] = s0 + h * c0
                     a3[k] = c0
             s[S_DT] = 1.0
-        # the rule uses the corrected state, so evaluate the collision time there (cheap:
-        # it is the predicted one to O(h^4)); force and jerk keep the evaluated values
+        # PEC: the next step starts from the force and jerk evaluated at the predicted state,
+        # and so does its collision time (equal to the corrected state's to O(h^4))
         for k in range(N):
             a0[k] = a1[k]
             j0[k] = j1[k]

@@ -393,7 +393,8 @@ class State(NamedTuple):
     ``xf``, ``vf`` (flat), their Kahan compensations ``cx``, ``cv``, the integrator's memory
     ``mem``, float scalars ``s`` and int counters ``c`` (slots in ``labkit._nbody``).  Read
     it through ``t``, ``x``, ``v`` (views, (n, d)), ``steps``, ``evals``, ``rejected`` and
-    the invariant methods.  ``copy()`` forks it.
+    the invariant methods.  ``copy()`` forks it; ``set(x=..., v=...)`` edits it (writing
+    into ``x``/``v`` directly would leave integrators with stale stored forces).
     """
 
     system: System
@@ -455,6 +456,25 @@ class State(NamedTuple):
 
     def copy(self) -> "State":
         return State(self.system, *(a.copy() for a in self[1:]))
+
+    def set(self, x=None, v=None) -> "State":
+        """Overwrite positions and/or velocities (e.g. a dragged body) and return the state.
+
+        Clears what integrators carried over (stored forces, IAS15's predictor and step
+        proposal, Kahan compensations): the next call starts afresh from the new state.
+        The system's ``e0`` is unchanged, so ``energy_error`` then measures the edit too.
+        """
+        n, d = self.system.n, self.system.d
+        for name, new, flat in (("x", x, self.xf), ("v", v, self.vf)):
+            if new is not None:
+                new = np.asarray(new, dtype=np.float64)
+                if new.shape != (n, d) or not np.all(np.isfinite(new)):
+                    raise ValueError(f"{name} must be finite with shape ({n}, {d}), got {new.shape}")
+                flat[:] = new.reshape(-1)
+        self.cx[:] = 0.0
+        self.cv[:] = 0.0
+        self.c[nb.C_MEMKIND] = -1
+        return self
 
 
 def init(system: System) -> State:
