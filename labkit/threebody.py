@@ -23,7 +23,7 @@ and :func:`ias15`; hyperparameters are runtime values, so a new mu costs no comp
 
 **Drivers**: :func:`integrate` returns an :class:`Orbit` (samples, step sizes, counts,
 energy error).  :func:`init` / :func:`advance` / :func:`evolve` move a :class:`State` in
-place, in chunks that end exactly where asked, for ~2 us of overhead a call: what an RL
+place, in chunks that end exactly where asked, for ~3 us of overhead a call: what an RL
 environment that resets mu every 0.1 time units needs.  Step and force-evaluation counts
 are deterministic; wall time is not (spec: ../shared/spec/three-body.md).
 
