@@ -172,7 +172,7 @@ def test_sign_state_reproduces_lk_run_bit_for_bit(rule, hp):
 
 
 def test_sign_state_fields():
-    st = sg.sign_state(QUAD, "lion", 300, lr=0.01, b1=0.9, b2=0.99)
+    st = sg.sign_state(QUAD, "lion", 1000, lr=0.01, b1=0.9, b2=0.99)
     # c is the interpolation with the old momentum, u its sign, m the EMA with b2
     m_old = np.vstack([np.zeros(2), st.m[:-1]])
     np.testing.assert_allclose(st.c, 0.9 * m_old + 0.1 * st.g, rtol=1e-14, atol=1e-16)
@@ -181,7 +181,7 @@ def test_sign_state_fields():
     np.testing.assert_array_equal(st.agree, np.sign(st.g) == np.sign(m_old))
     flips = np.cumsum(np.vstack([np.zeros((1, 2)), (st.u[1:] * st.u[:-1] < 0)]), axis=0)
     np.testing.assert_array_equal(st.flips, flips)                   # no zero signs here, so plain reversals
-    assert st.flips[-1].min() > 10                                    # late-time oscillation
+    assert st.flips[-1].min() > 100                                   # late-time oscillation
     ad = sg.sign_state(ROSEN, "adam", 100, lr=0.01)
     assert np.all(ad.v > 0) and ad.to_frame().shape == (200, 12)
 
