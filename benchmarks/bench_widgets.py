@@ -15,6 +15,9 @@ so that every call is a real event (the per-event memo never answers):
 
 On a quadratic (all four views) and on Rosenbrock (no error split), both with sgd.
 
+SignUpdateExplorer (thread CPU time): an ``lr`` move (four rules re-run, the inspector's
+NumPy replay to the scrubbed step 100, every view blitted) and a scrubber move.
+
 Stability maps (wall time, both cores): ``lk.analysis.stability_map`` of sgd on a quadratic,
 200 x 200 cells x 1,000 steps (target < 2 s), and a click on StabilityMapExplorer (re-run of
 the cell, then its path, loss and cell marker blitted over the cached map and contour).
@@ -55,6 +58,22 @@ def _variants(name, problem, lrs):
         f"{name} draw": ex.fig.canvas.draw,
         f"{name} lk.run": run,
     }
+
+
+def _signs(rounds):
+    from labkit.widgets import SignUpdateExplorer
+
+    ex = SignUpdateExplorer(steps=STEPS)          # 4 rules on Rosenbrock, inspector at step 100
+    ex.fig.canvas.draw()
+    lrs = itertools.cycle([0.01, 0.02])
+    scrub = itertools.cycle([80, 100])
+    stats = interleaved({"lr": lambda: ex.update(lr=next(lrs)), "scrub": lambda: ex.update(step=next(scrub))},
+                        rounds=rounds, min_sample_s=0.2, max_calls=50)
+    ex.close()
+    return [row(SECTION, f"SignUpdateExplorer: lr slider -> 4 rules re-run ({STEPS:,} steps), inspector "
+                         "replayed to step 100, all views blitted", stats["lr"], "cpu", 1e3, "ms", TARGET_MS),
+            row(SECTION, "SignUpdateExplorer: step scrubber (no re-run; inspector from its cache)",
+                stats["scrub"], "cpu", 1e3, "ms", TARGET_MS)], {k: v.to_dict() for k, v in stats.items()}
 
 
 def _maps(rounds):
@@ -113,9 +132,11 @@ def measure(rounds: int = 7):
             rows.append(r)
     for ex in explorers.values():
         ex.close()
+    sign_rows, sign_raw = _signs(rounds)
     map_rows, map_raw = _maps(rounds)
-    rows += map_rows
-    raw = {"stats": {k: v.to_dict() for k, v in stats.items()}, "steps": STEPS, "maps": map_raw}
+    rows += sign_rows + map_rows
+    raw = {"stats": {k: v.to_dict() for k, v in stats.items()}, "steps": STEPS, "signs": sign_raw,
+           "maps": map_raw}
     return rows, raw
 
 

@@ -16,7 +16,7 @@ try:
 finally:
     _jit.end_kernel_imports()
 
-from . import analysis, schedules, stochastic
+from . import analysis, schedules, signs, stochastic
 from ._errors import DivergenceWarning
 from .citations import cite
 from .problems import Problem
@@ -39,16 +39,19 @@ __all__ = [
     "record",
     "run",
     "schedules",
+    "signs",
     "stochastic",
     "sweep",
+    "threebody",
     "viz",
     "widgets",
 ]
 
 
 def __getattr__(name):
-    # viz and widgets pull in matplotlib, seaborn and ipywidgets, nets and eos torch: load them on first use.
-    if name in ("viz", "widgets", "nets", "eos"):
+    # viz and widgets pull in matplotlib, seaborn and ipywidgets, nets and eos torch, threebody its kernels:
+    # load them on first use.
+    if name in ("viz", "widgets", "nets", "eos", "threebody"):
         import importlib
         return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'labkit' has no attribute {name!r}")

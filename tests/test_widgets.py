@@ -280,3 +280,81 @@ def _nowarn():
     cm.enter_context(warnings.catch_warnings())
     warnings.simplefilter("error", lk.DivergenceWarning)   # stability_map itself must not warn
     return cm
+
+
+# ----------------------------------------------------------------------------- SignUpdateExplorer
+
+@pytest.fixture(scope="module")
+def sex():
+    from labkit.widgets import SignUpdateExplorer
+    ex = SignUpdateExplorer(steps=600, contour_n=40)
+    yield ex
+    ex.close()
+
+
+def test_sign_explorer_runs_every_rule_like_lk_run(sex):
+    trajs = sex.update(lr=0.02, b1=0.8, b2=0.95, weight_decay=0.0)
+    p = sex.problem
+    assert set(trajs) == {"adamw", "sign_sgd", "signum", "lion"}
+    assert sex.hyperparameters("signum") == {"lr": 0.02, "momentum": 0.8, "weight_decay": 0.0}
+    for rule, tr in trajs.items():
+        ref = lk.run(p, rule, 600, **sex.hyperparameters(rule))
+        np.testing.assert_array_equal(tr.xs, ref.xs)
+        np.testing.assert_array_equal(sex._paths[rule].get_xdata(), tr.xs[:, 0])
+    assert "lr=0.02 " in sex.status.value
+
+
+def test_sign_explorer_lattice_and_box_views(sex):
+    sex.update(problem="quadratic (axis-aligned)", lr=0.01, weight_decay=0.0, inspect="sign_sgd")
+    y = np.asarray(sex._coord_lines[0].get_ydata())
+    np.testing.assert_allclose(y, 1.0, rtol=0, atol=1e-9)        # signSGD: every move is exactly lr
+    assert not sex._box.get_visible()
+    sex.update(weight_decay=2.0, inspect="lion")
+    assert sex._box.get_visible() and sex._box.get_width() == pytest.approx(1.0)   # |x|_inf <= 1/wd
+    sex.update(weight_decay=0.0)
+
+
+def test_sign_explorer_inspector_replays_the_run(sex):
+    sex.update(problem="rosenbrock", lr=0.005, inspect="lion", step=250, decay=True)
+    st = sex.inspect()
+    tr = sex.trajectories["lion"]
+    assert len(st.g) >= 250
+    np.testing.assert_array_equal(st.xs, tr.xs[: len(st.xs)])      # the twin is the same computation
+    assert "step 250" in sex._state_text.get_text() and "sign flips" in sex._state_text.get_text()
+    runs = []
+    import labkit.signs as S
+    real = S.sign_state
+    try:
+        S.sign_state = lambda *a, **k: runs.append(1) or real(*a, **k)
+        sex.update(step=100)                                        # inside the cached prefix: no re-run
+        assert not runs
+    finally:
+        S.sign_state = real
+    sex.update(decay=False)
+
+
+def test_sign_explorer_scrubber_does_not_rerun(sex, monkeypatch):
+    import labkit.widgets as W
+    calls = []
+    real = W._run
+    monkeypatch.setattr(W, "_run", lambda *a, **k: calls.append(1) or real(*a, **k))
+    sex.update(step=50)
+    sex.update(inspect="signum")
+    assert calls == []
+    sex.update(lr=0.003)
+    assert len(calls) == 4                                          # one run per rule
+
+
+def test_sign_explorer_bad_input(sex):
+    from labkit.widgets import SignUpdateExplorer
+    with pytest.raises(ValueError, match="lr must be"):
+        sex.update(lr=-1.0)
+    with pytest.raises(ValueError, match="b1 must be"):
+        sex.update(b1=1.0)
+    with pytest.raises(ValueError, match="problem must be one of"):
+        sex.update(problem="nope")
+    with pytest.raises(ValueError, match="update takes"):
+        sex.update(learning_rate=0.1)
+    with pytest.raises(ValueError, match="2-D"):
+        SignUpdateExplorer(problems={"q3": lk.problems.quadratic(eigs=(1, 2, 3))})
+    assert sex._state["lr"] > 0                                     # a refused update changes nothing
