@@ -1,7 +1,8 @@
 # labkit: `make lab` to explore, `make test` to check. Every target sets up .venv/ first.
 #
 #   make lab         set up, then serve JupyterLab on 127.0.0.1:$(LAB_PORT) at the tour
-#   make test        set up, then run every test (notebooks included)
+#   make test        set up, then run every test (notebooks and real-browser widget tests included)
+#   make chromium    install Debian's chromium for the browser tests (apt-get, as root) if missing
 #   make notebooks   run every notebook headless into build/notebooks/, compare records
 #   make baselines   rewrite data/baselines/*.json from fresh runs (on purpose only)
 #   make bench       run the benchmarks
@@ -30,7 +31,7 @@ ifeq ($(LAB_OPEN_BROWSER),0)
 LAB_FLAGS += --no-browser
 endif
 
-.PHONY: setup lab test notebooks baselines bench clean
+.PHONY: setup lab test chromium notebooks baselines bench clean
 
 setup: $(STAMP)
 
@@ -50,8 +51,22 @@ $(STAMP): pyproject.toml
 lab: setup
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS)
 
-test: setup
+test: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# tests/browser drive Debian's chromium through Playwright (the `playwright` pip package, in the
+# test extra); never `playwright install`. Without root and without chromium this only says so,
+# and the browser tests skip with the same advice.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian chromium for tests/browser (apt-get, ~40 s)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "NOTE: $(CHROMIUM) is missing and this is not root: tests/browser will skip."; \
+		echo "      Install it with: sudo apt-get install -y chromium"; \
+	fi
 
 notebooks: setup
 	$(PY) tools/run_notebooks.py

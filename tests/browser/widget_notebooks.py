@@ -1,0 +1,95 @@
+"""The widget notebooks that tests/browser/test_widget_notebooks.py drives in a real browser.
+
+Every row is one test: JupyterLab opens the notebook (a copy, in a temporary root, with its
+regression baseline's small parameters injected), runs all cells, focuses the row's slider
+(the first one matching ``slider``; ``status`` and ``canvas`` are looked up in the same cell), presses ``key`` ``presses`` times, then checks that
+
+1. the status label (``status``) reports the new value: the value that ``status_re``
+   captures changes, and equals what the slider now holds (its readout, formatted like the
+   status with ``value_format``; and, when ``kernel_value`` is set, the kernel's own value of
+   that expression), and
+2. the pixels of ``canvas`` changed.
+
+Screenshots of the canvas go to build/screenshots/<notebook stem>-{before,after}.png.
+
+A new widget notebook joins by adding a row to NOTEBOOKS, e.g.
+
+    WidgetNotebook("02_sign_updates.ipynb", slider=slider_labelled("lr"), presses=5),
+
+Its widget must give its status ``W.Label`` the CSS class ``labkit-status`` and put
+``lr=<f"{lr:.3g}">`` (or whatever ``status_re`` captures) in its text after every event.
+A row whose notebook is not in notebooks/ (yet) is skipped with that reason.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+# ipympl's figure: the first canvas is the figure, the second one (same size) the rubber band.
+IPYMPL_CANVAS = ".jupyter-matplotlib-canvas-div canvas >> nth=0"
+
+
+def slider_labelled(description: str) -> str:
+    """Selector of the ipywidgets slider whose description is exactly ``description``."""
+    return f'.widget-slider:has(> .widget-label:text-is("{description}"))'
+
+
+@dataclass(frozen=True)
+class WidgetNotebook:
+    name: str                    # file name in notebooks/ (or of a generated notebook)
+    slider: str                  # the slider's container (.widget-slider); its handle gets the keys
+    presses: int                 # how many times `key` is pressed
+    key: str = "ArrowRight"      # ArrowLeft/ArrowRight: one step; PageUp/PageDown, Home/End: more
+    status: str = ".labkit-status"
+    status_re: str = r"\blr=([-+0-9.eE]+|nan|inf)"    # captures the slider's value in the status
+    value_format: str = ".3g"    # how the status formats it (Python format spec)
+    canvas: str = IPYMPL_CANVAS  # what must change pixels
+    kernel_value: str | None = None   # Python expression for the slider's value, read in the kernel
+    cells: tuple[str, ...] | None = None   # code cells of a generated notebook; None: notebooks/<name>
+    # Injected after the notebook's `parameters` cell (as papermill does) in the copy that runs.
+    # None: the small parameters of its regression baseline, data/baselines/<stem>.json, if any.
+    parameters: dict | None = None
+    timeout_s: float = 45.0      # for opening the notebook and for running all cells, each
+
+    @property
+    def stem(self) -> str:
+        return Path(self.name).stem
+
+    @property
+    def generated(self) -> bool:
+        return self.cells is not None
+
+    def missing(self) -> str | None:
+        """Why this row cannot run here, or None."""
+        if self.generated or (NOTEBOOK_DIR / self.name).exists():
+            return None
+        return f"notebooks/{self.name} does not exist (yet)"
+
+    def status_value(self, text: str) -> str | None:
+        m = re.search(self.status_re, text)
+        return m.group(1) if m else None
+
+    def formatted(self, value: float) -> str:
+        return format(value, self.value_format)
+
+
+LR = slider_labelled("lr")
+
+NOTEBOOKS: list[WidgetNotebook] = [
+    # Generated into the temporary root by the test itself: StepSizeExplorer on its own,
+    # independent of the lab notebooks. Keep it first. ArrowLeft: the start lr
+    # (2/(λmin+λmax) = 0.182) is just below 2/λmax = 0.2; five steps left stay stable.
+    WidgetNotebook(
+        "smoke_step_size_explorer.ipynb", slider=LR, presses=5, key="ArrowLeft",
+        kernel_value="ex.lr_slider.value",
+        cells=("%matplotlib widget",
+               "import labkit as lk\n"
+               "from labkit.widgets import StepSizeExplorer\n"
+               "ex = StepSizeExplorer(lk.problems.quadratic(), rules=(\"sgd\", \"adam\"), steps=500)\n"
+               "ex.widget"),
+    ),
+    WidgetNotebook("01_step_sizes.ipynb", slider=LR, presses=5, key="ArrowLeft"),
+]
