@@ -298,7 +298,7 @@ def exadam_step(x, g, s, t, lr, gnorm, f, hp, c):
 
 
 # ----------------------------------------------------------------------------- Lion-K
-K_L1, K_QUADRATIC, K_HUBER = 0, 1, 2
+K_L1, K_QUADRATIC, K_HUBER, K_TANH = 0, 1, 2, 3
 
 
 @njit(**JIT)
@@ -312,6 +312,8 @@ def lion_k_step(x, g, s, t, lr, gnorm, f, hp, c):
         u = sign(z)                          # grad |z|_1: Lion
     elif K == K_QUADRATIC:
         u = z                                # grad |z|^2 / 2: the identity
+    elif K == K_TANH:
+        u = math.tanh(z / delta)             # grad of delta log cosh(z / delta): a smooth sign
     else:
         u = min(max(z / delta, -1.0), 1.0)   # grad of huber_delta(z) / delta: clip(z / delta, -1, 1)
     m = lerp(m, g, 1.0 - b2)
@@ -777,7 +779,7 @@ def exadam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, dynamic_step=F
                  (b1, b2, eps, wd, dynamic), reference=f"Adly, arXiv:2412.20302, 2024; {_PO} EXAdam")
 
 
-_LION_K = {"l1": K_L1, "quadratic": K_QUADRATIC, "huber": K_HUBER}
+_LION_K = {"l1": K_L1, "quadratic": K_QUADRATIC, "huber": K_HUBER, "tanh": K_TANH}
 
 
 def lion_k(lr=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, K="l1", delta=1.0) -> Rule:
@@ -806,7 +808,11 @@ def lion_k(lr=1e-4, b1=0.9, b2=0.99, weight_decay=0.0, K="l1", delta=1.0) -> Rul
       :math:`\nabla K(z) = \mathrm{clip}(z/\delta, -1, 1)`.  This scaling (our convention) keeps the
       update in :math:`[-1, 1]` like sign: the same box :math:`\|x\|_\infty \le 1/\lambda`;
       :math:`\delta \to 0` is Lion, and where :math:`|z| \le \delta` it is the quadratic K with step
-      :math:`\eta/\delta`.  ``delta`` is used only by ``"huber"``.
+      :math:`\eta/\delta`.
+    * ``"tanh"``: :math:`K = \sum_i \delta \log\cosh(z_i/\delta)`, :math:`\nabla K(z) = \tanh(z/\delta)`:
+      a smooth sign switch (the sign lab's "smooth" next to the hard ``"l1"`` and the
+      clipped-linear ``"huber"``); also in :math:`[-1, 1]`, so the same box; :math:`\delta \to 0`
+      is Lion.  ``delta`` is used by ``"huber"`` and ``"tanh"``.
 
     * ``"l2"``: :math:`K = \|z\|_2` per parameter block, :math:`\nabla K(z) = z/\|z\|` (0 at 0):
       normalised momentum, every step exactly :math:`\eta` long (without decay); the constraint

@@ -458,7 +458,7 @@ def _weight_decay(traj, weight_decay):
     if rule.name not in _BOXED:
         raise ValueError(f"the box argument needs an update in [-lr, lr]^d (one of {', '.join(_BOXED)}); "
                          f"got {rule.name}")
-    if rule.name == "lion_k" and rule.hyperparameters.get("K") not in ("l1", "huber"):
+    if rule.name == "lion_k" and rule.hyperparameters.get("K") not in ("l1", "huber", "tanh"):
         raise ValueError(f"lion_k with K={rule.hyperparameters.get('K')!r} has no box: its update is not in "
                          f"[-1, 1]^d (K='l2' bounds the Euclidean norm instead)")
     wd = rule.hyperparameters.get("weight_decay", 0.0) if weight_decay is None else weight_decay
@@ -480,7 +480,7 @@ def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -
     box :math:`B = 1/\lambda + \eta` has a margin :math:`\eta_t\lambda\eta` per step, so rounding
     cannot break it and ``holds`` checks it exactly.  Inside the exact box
     (:math:`B = 1/\lambda`) the margin is 0 (``excess`` may show an ulp).  Applies to Lion,
-    Lion-K with K = l1 or huber, and signSGD/Signum with decoupled weight decay.
+    Lion-K with K = l1, huber or tanh, and signSGD/Signum with decoupled weight decay.
     ``weight_decay`` and ``lr`` (the base step: schedule multipliers must be <= 1) default to
     the run's.
 
@@ -653,7 +653,7 @@ def sign_state(problem, rule, steps: int = 200, x0=None, *, schedule=None, **hyp
     fused multiply-adds included, so the iterates equal ``lk.run``'s bit for bit (tested in
     ``tests/test_signs.py``).  It is slow (a Python loop) and meant for a few thousand
     steps of a small problem next to a plot, not for sweeps.  Same arguments as
-    :func:`labkit.run`; rules: signSGD, Signum, Lion, Lion-K (K = l1, quadratic, huber),
+    :func:`labkit.run`; rules: signSGD, Signum, Lion, Lion-K (K = l1, quadratic, huber, tanh),
     Adam, AdamW.  Gradient noise of a noisy problem is reproduced too.  See
     :class:`SignState` for the recorded fields; the interpolation of Lion is
 
@@ -718,6 +718,8 @@ def sign_state(problem, rule, steps: int = 200, x0=None, *, schedule=None, **hyp
                 u = np.sign(c)
             elif K == _optim.K_QUADRATIC:
                 u = c
+            elif K == _optim.K_TANH:
+                u = np.array([math.tanh(ci / hp[4]) for ci in c])     # libm's tanh, as the kernel
             else:
                 u = np.minimum(np.maximum(c / hp[4], -1.0), 1.0)
             m = _lerp(m, g, 1.0 - b2)

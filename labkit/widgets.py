@@ -703,6 +703,9 @@ _SIGN_RULES = ("adamw", "sign_sgd", "signum", "lion")
 class SignUpdateExplorer(_LiveFigure):
     r"""Adam against the sign methods (signSGD, Signum, Lion, Lion-K) on one problem, live.
 
+    ``rules`` are rule names; ``"lion_k:tanh"`` (a smooth sign switch), ``"lion_k:huber"``
+    (clipped-linear) and ``"lion_k:l1"`` (Lion's hard sign) pick Lion-K's :math:`\nabla K`.
+
     Controls: problem, ``lr`` (log), ``b1`` (Signum's momentum, Adam's and Lion's
     :math:`\beta_1`), ``b2``, ``weight_decay`` (decoupled for AdamW and Lion), "decay the
     step" (a cosine schedule to zero), ``steps``, a step scrubber and the rule to inspect.
@@ -733,7 +736,7 @@ class SignUpdateExplorer(_LiveFigure):
         if not self.rules:
             raise ValueError("rules must name at least one rule")
         for r in self.rules:
-            _optim.get(r)
+            self._rule_and_extra(r)                    # unknown names and K values fail here
         first = next(iter(self.problems))
         self._state = {"problem": first, "lr": float(lr), "b1": float(b1), "b2": float(b2),
                        "weight_decay": float(weight_decay), "decay": bool(decay), "steps": int(steps),
@@ -760,11 +763,23 @@ class SignUpdateExplorer(_LiveFigure):
         if s["steps"] < 1:
             raise ValueError(f"steps must be >= 1, got {s['steps']!r}")
 
+    @staticmethod
+    def _rule_and_extra(label: str):
+        """``"lion_k:tanh"`` -> ``("lion_k", {"K": "tanh"})``: Lion-K's switch picked by name."""
+        name, _, K = label.partition(":")
+        extra = {"K": K} if K else {}
+        _optim.get(name, **extra)
+        return name, extra
+
     def hyperparameters(self, rule: str) -> dict:
-        """The keywords the current controls give ``rule`` (``b1`` is Signum's ``momentum``)."""
+        """The keywords the current controls give ``rule`` (``b1`` is Signum's ``momentum``).
+
+        ``rule`` is one of the explorer's labels; ``"lion_k:tanh"`` adds ``K="tanh"``.
+        """
         s = self._state
-        names = _optim.get(rule).hyperparameters
-        hp = {"lr": s["lr"]}
+        name, extra = self._rule_and_extra(rule)
+        names = _optim.get(name).hyperparameters
+        hp = {"lr": s["lr"], **extra}
         for key, value in (("b1", s["b1"]), ("b2", s["b2"]), ("momentum", s["b1"]),
                            ("weight_decay", s["weight_decay"])):
             if key in names:
@@ -802,7 +817,7 @@ class SignUpdateExplorer(_LiveFigure):
         self._paths, self._marks, self._dists = {}, {}, {}
         for r in self.rules:
             c = self._colors[r]
-            self._paths[r], = ax_path.plot([], [], color=c, lw=1.1, label=_optim.get(r).name)
+            self._paths[r], = ax_path.plot([], [], color=c, lw=1.1, label=r)
             self._marks[r], = ax_path.plot([], [], ls="none", marker="o", ms=6, color=c, mec="white", zorder=4)
             self._dists[r], = ax_dist.plot([], [], color=c, lw=1.1, label=r)
         self._box = Rectangle((0, 0), 0, 0, fill=False, ec="0.2", ls="--", lw=1.2, visible=False, zorder=3)
@@ -944,8 +959,8 @@ class SignUpdateExplorer(_LiveFigure):
             sched = self._schedule()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DivergenceWarning)
-                self._trajs = {r: _run(self.problem, r, s["steps"], schedule=sched, **self.hyperparameters(r))
-                               for r in self.rules}
+                self._trajs = {r: _run(self.problem, self._rule_and_extra(r)[0], s["steps"], schedule=sched,
+                                       **self.hyperparameters(r)) for r in self.rules}
             self._memo_key = key
         return self._trajs
 
@@ -965,8 +980,8 @@ class SignUpdateExplorer(_LiveFigure):
         cached = self._inspected
         if cached is None or cached[0] != key or cached[1] < need:
             n = need if cached is None or cached[0] != key else min(s["steps"], max(need, 2 * cached[1]))
-            st = signs.sign_state(self.problem, rule, n, schedule=self._schedule_for(n),
-                                  **self.hyperparameters(rule))
+            st = signs.sign_state(self.problem, self._rule_and_extra(rule)[0], n,
+                                  schedule=self._schedule_for(n), **self.hyperparameters(rule))
             self._inspected = cached = (key, n, st)
         return cached[2]
 

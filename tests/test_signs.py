@@ -108,7 +108,7 @@ def test_sign_methods_at_constant_lr_never_settle_below_the_cycle():
 # ----------------------------------------------------------------------------- Lion's box
 
 @pytest.mark.parametrize("rule,hp", [("lion", {}), ("lion_k", {"K": "huber", "delta": 0.1}),
-                                     ("signum", {"momentum": 0.9})])
+                                     ("lion_k", {"K": "tanh", "delta": 0.1}), ("signum", {"momentum": 0.9})])
 @pytest.mark.parametrize("wd", [2.0, 1.25])
 def test_lion_enters_the_box_and_stays(rule, hp, wd):
     tr = lk.run(ROSEN, rule, 4000, [3.0, -3.0], lr=0.01, weight_decay=wd, **hp)
@@ -159,6 +159,7 @@ def test_lion_limit_solves_the_box_problem(B):
     ("lion", dict(lr=0.01, b1=0.9, b2=0.99, weight_decay=0.5)),
     ("lion_k", dict(lr=0.01, K="huber", delta=0.5, weight_decay=1.0)),
     ("lion_k", dict(lr=0.001, K="quadratic")),
+    ("lion_k", dict(lr=0.01, K="tanh", delta=0.3, weight_decay=0.5)),
     ("adam", dict(lr=0.01)),
     ("adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
     ("adamw", dict(lr=0.01, weight_decay=0.1)),
@@ -240,3 +241,14 @@ def test_clear_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sg.steps_to_tol(tr, 0.1)
+
+
+def test_lion_k_tanh_is_a_smooth_sign():
+    """tanh(z/delta): Lion as delta -> 0, the quadratic K with step lr/delta for |z| << delta."""
+    lion = lk.run(ROSEN, "lion", 300, lr=1e-3).xs
+    sharp = lk.run(ROSEN, "lion_k", 300, lr=1e-3, K="tanh", delta=1e-300).xs
+    np.testing.assert_array_equal(sharp, lion)
+    delta = 1e6
+    smooth = lk.run(ROSEN, "lion_k", 200, lr=1e-2, K="tanh", delta=delta).xs
+    quad = lk.run(ROSEN, "lion_k", 200, lr=1e-2 / delta, K="quadratic").xs
+    np.testing.assert_allclose(smooth, quad, rtol=1e-9, atol=1e-12)

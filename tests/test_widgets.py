@@ -358,3 +358,15 @@ def test_sign_explorer_bad_input(sex):
     with pytest.raises(ValueError, match="2-D"):
         SignUpdateExplorer(problems={"q3": lk.problems.quadratic(eigs=(1, 2, 3))})
     assert sex._state["lr"] > 0                                     # a refused update changes nothing
+
+
+def test_sign_explorer_lion_k_switches():
+    from labkit.widgets import SignUpdateExplorer
+    ex = SignUpdateExplorer(rules=("lion", "lion_k:tanh", "lion_k:huber"), steps=300, contour_n=30)
+    trajs = ex.update(lr=0.01, inspect="lion_k:tanh", step=50)
+    ref = lk.run(ex.problem, "lion_k", 300, K="tanh", **{k: v for k, v in ex.hyperparameters("lion").items()})
+    np.testing.assert_array_equal(trajs["lion_k:tanh"].xs, ref.xs)
+    np.testing.assert_array_equal(ex.inspect().xs, ref.xs[: len(ex.inspect().xs)])
+    with pytest.raises(ValueError, match="K of lion_k"):
+        SignUpdateExplorer(rules=("lion_k:cubic",))
+    ex.close()

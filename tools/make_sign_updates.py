@@ -33,8 +33,11 @@ cells = [
        "$|\\Delta x_i|/\\eta$ of the inspected rule — exactly 1 for signSGD: the lattice. Bottom right: "
        "the inspected rule's state at the scrubbed step (gradient, momentum, Lion's interpolation "
        "$c = \\beta_1 m + (1-\\beta_1) g$, its sign, flips so far). Try the rotated quadratic, a weight "
-       "decay (Lion's box appears dashed) and \"decay the step\"."),
-    code("ex = lk.widgets.SignUpdateExplorer(steps=min(steps, 3000), lr=0.02)\n"
+       "decay (Lion's box appears dashed) and \"decay the step\". `lion_k:tanh` swaps Lion's hard "
+       "sign for a smooth switch $\\tanh(c/\\delta)$, `lion_k:huber` for the clipped-linear "
+       "$\\mathrm{clip}(c/\\delta, -1, 1)$ (Lion-K, Chen, Liu et al., ICLR 2024)."),
+    code("ex = lk.widgets.SignUpdateExplorer(rules=(\"adamw\", \"sign_sgd\", \"signum\", \"lion\", \"lion_k:tanh\", \"lion_k:huber\"),\n"
+         "                                  steps=min(steps, 3000), lr=0.02)\n"
          "ex.widget"),
     md("## The lattice, and how close a constant step gets\n\n"
        "On an axis-aligned quadratic each coordinate walks on $x_{0,i} + \\eta\\mathbb Z$ towards "
