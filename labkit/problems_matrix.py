@@ -182,6 +182,26 @@ def _max_margin(A, y):
     return u, float(np.min((A @ u) * y))
 
 
+def _max_margin_multiclass(A, y, k):
+    """(unit max-margin W.ravel(), margin) of k-class data (Crammer-Singer hard margin, no bias), or None.
+
+    max over unit W of min_{i, c != y_i} (w_{y_i} - w_c).a_i: the binary problem on the n(k-1)
+    vectors z_{i,c} = (e_{y_i} - e_c) (x) a_i of R^{kd}, solved by the same min-norm point.
+    """
+    n, d = A.shape
+    Z = np.zeros((n, k, k, d))
+    Z[np.arange(n), :, y] += A[:, None, :]          # +a_i in row y_i, for every c
+    Z[np.arange(n)[:, None], np.arange(k)[None, :], np.arange(k)[None, :]] -= A[:, None, :]   # -a_i in row c
+    keep = np.arange(k)[None, :] != y[:, None]      # c = y_i gives the zero vector: drop it
+    Z = Z[keep].reshape(-1, k * d)
+    w, _ = _min_norm_point(Z)
+    gamma = float(np.linalg.norm(w))
+    if gamma <= 1e-12 * max(1.0, float(np.max(np.abs(A)))):
+        return None
+    u = w / gamma
+    return u, float(np.min(Z @ u))
+
+
 # ----------------------------------------------------------------------------- softmax regression
 
 class _Softmax:
@@ -290,7 +310,9 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
     minimisers form an affine set of dimension d; ``x_star`` is its minimum-norm point (columns
     of W summing to 0), found by Newton's method at construction to :math:`\|\nabla f\| \le 10^{-13}`.
     Separable data with ``l2 = 0``: ``x_star = None``, ``f_star = 0.0`` (the infimum), and
-    ``extras["teacher"]`` holds a separating W.  ``x0``: :math:`0.1\,N(0, I)`, seeded.
+    ``extras["teacher"]`` holds a separating W and ``extras["max_margin"] = (u, gamma)`` the unit
+    hard-margin direction :math:`\arg\max_{\|W\|_F = 1} \min_{i, c \ne y_i} (w_{y_i} - w_c)^\top a_i`
+    (Crammer-Singer without slack or bias) and its margin.  ``x0``: :math:`0.1\,N(0, I)`, seeded.
 
     ``extras``: ``"data"`` = (A, y); ``"gnb_grad"(x, seed, t)`` = the gradient of the data term
     with labels :math:`\hat y_i \sim \mathrm{softmax}(W a_i)` drawn by
@@ -320,7 +342,7 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
         x0 = 0.1 * np.random.default_rng(ss_x0).standard_normal(k * d)
     x0 = _check_x0(x0, k * d)
 
-    x_star, f_star, status = None, None, "separable" if (separable and l2 == 0.0) else None
+    x_star, f_star, mm, status = None, None, None, "separable" if (separable and l2 == 0.0) else None
     if status is None:
         xs, status = _newton(S.f, S.grad, S.hess, np.zeros(k * d), separated=None if l2 else S.separated)
         if status in ("converged", "stalled", "max_iter") and np.linalg.norm(S.grad(xs)) <= 1e-10:
@@ -329,6 +351,7 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
         f_star = 0.0
         if teacher is None:                          # separable by chance: the certificate is the separator
             teacher = xs.reshape(k, d)
+        mm = _max_margin_multiclass(S.A, S.y, k)
     elif x_star is not None:
         f_star = S.f(x_star)
 
@@ -338,6 +361,8 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
     extras = {"data": (S.A, S.y), "gnb_grad": S.gnb_grad, "gnb_hess": S.gnb_hess}
     if teacher is not None:
         extras["teacher"] = np.asarray(teacher, dtype=np.float64).ravel()
+    if status == "separable" and mm is not None:
+        extras["max_margin"] = mm
     return Problem(
         name=f"softmax_regression(n={n}, d={d}, k={k}{', separable' if separable else ''}{reg})",
         f=S.f, grad=S.grad, hess=S.hess, x0=x0, x_star=x_star, f_star=f_star,
