@@ -46,6 +46,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import citations as _cite
+
 __all__ = ["Radius", "StepSurvey", "TrainResult", "TaylorLine", "softmax_radius", "directional_logits",
            "normalized_step", "control_scale", "clip_scale", "taylor_line", "step_survey", "spike", "train"]
 
@@ -68,6 +70,7 @@ class _Model:
             self.dim = net.n_params
             self.y = np.asarray(net.y, dtype=np.int64)
             self.name = net.name
+            _cite.note(softmax_radius)
             return
         if net is not None and hasattr(net, "_forward"):
             raise ValueError(f"{net.name} uses loss={net.loss!r}: the softmax radius needs loss='cross_entropy'")
@@ -75,6 +78,7 @@ class _Model:
             raise ValueError("softmax_radius takes a softmax_regression / logistic_regression problem (with "
                              "extras['data']), an lk.nets MLP with loss='cross_entropy', or its problem(); "
                              f"got {obj!r}")
+        _cite.note(obj, softmax_radius)
         A, y = obj.extras["data"]
         A = np.asarray(A, dtype=np.float64)
         y = np.asarray(y)

@@ -45,6 +45,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import citations as _cite
+
 __all__ = ["METHODS", "SeparablePath", "LargeStepSweep", "ImplicitBias", "lr_gd", "batch_perceptron",
            "agreement", "separation_step", "angle_to", "large_step_sweep", "implicit_bias",
            "steps_to_separation", "separation_comparison", "tyurin_bounds"]
@@ -149,6 +151,7 @@ def lr_gd(problem, gamma: float, steps: int = 1000) -> SeparablePath:
     """
     Z, _, _ = _data(problem)
     gamma = _check_gamma(gamma)
+    _cite.note(problem, lr_gd)
     W, loss, err = _lr_gd_many(Z, [gamma], _check_steps(steps))
     return SeparablePath(gamma, W[0], loss[0], err[0])
 
@@ -164,6 +167,7 @@ def batch_perceptron(problem, steps: int = 1000) -> SeparablePath:
     """
     Z, _, _ = _data(problem)
     steps = _check_steps(steps)
+    _cite.note(problem, batch_perceptron)
     n, d = Z.shape
     W = np.zeros((steps + 1, d))
     err = np.empty(steps + 1, dtype=np.int64)
@@ -261,6 +265,7 @@ def large_step_sweep(problem, gammas=(0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6), ste
     Z, _, _ = _data(problem)
     steps = _check_steps(steps)
     gammas = np.array([_check_gamma(g) for g in np.atleast_1d(gammas)])
+    _cite.note(problem, lr_gd)
     W, loss, err = _lr_gd_many(Z, gammas, steps)
     perc = batch_perceptron(problem, steps)
     agree = np.array([agreement(problem, SeparablePath(g, W[j], loss[j], err[j]), perc)
@@ -304,6 +309,7 @@ def implicit_bias(problem, gamma: float = 0.1, steps: int = 10_000, points: int 
     Z, _, _ = _data(problem)
     gamma, steps = _check_gamma(gamma), _check_steps(steps)
     u, mm = _max_margin(problem)
+    _cite.note(problem, implicit_bias)
     n, d = Z.shape
     keep = np.unique(np.geomspace(1, steps, _check_steps(points, "points")).astype(np.int64))
     x = np.zeros(d)
@@ -333,11 +339,19 @@ def steps_to_separation(problem, method: str, gamma: float, max_steps: int = 100
     ``"perceptron"`` (the batch perceptron; ``gamma`` unused).  A direct loop, not ``lk.run``:
     it stops at separation and is not bounded by ``problem.bound`` (checked against ``lk.run``
     in the tests).
+
+    Reference: A. Tyurin, arXiv:2412.08424, 2024 (Sec. 3, Sec. 6); R. Zhang, J. Wu, L. Lin,
+    P. L. Bartlett, arXiv:2504.04105, 2025.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     Z, _, _ = _data(problem)
     gamma, max_steps = _check_gamma(gamma), _check_steps(max_steps, "max_steps")
+    if method in ("normalized_lr_gd", "loss_adaptive_gd"):
+        from . import optim
+        _cite.note(problem, optim.get(method))
+    else:
+        _cite.note(problem, lr_gd)
     n, d = Z.shape
     x = np.zeros(d)
     for t in range(max_steps + 1):
