@@ -520,9 +520,8 @@ class Comparison:
         ax.set_xticks(range(succ.shape[1]), succ.columns, rotation=30, ha="right", fontsize=8)
         ax.set_yticks(range(succ.shape[0]), succ.index, fontsize=8)
         ax.figure.colorbar(im, ax=ax, label="fraction of seeds reaching f - f* <= tol")
-        ax.set_title(f"success matrix, {self._key(protocol, horizon)[0]}, horizon {self._key(protocol, horizon)[1]}",
-                     fontsize=9)
-        _stamp(ax, self.stamp(protocol, horizon))
+        p, h = self._key(protocol, horizon)
+        _stamp(ax, f"success matrix, {p}, horizon {h}", self.stamp(protocol, horizon))
         return ax
 
     def profile(self, protocol=None, horizon=None, taus=None):
@@ -551,15 +550,15 @@ class Comparison:
                ylabel=r"$\rho(\tau)$: fraction of problems")
         ax.legend(fontsize=8, loc="lower right")
         p, h = self._key(protocol, horizon)
-        ax.set_title(f"performance profiles, {p}, horizon {h}", fontsize=9)
-        _stamp(ax, self.stamp(protocol, horizon))
+        _stamp(ax, f"performance profiles, {p}, horizon {h}", self.stamp(protocol, horizon))
         return ax
 
 
-def _stamp(ax, text):
+def _stamp(ax, title, text):
+    """The title, then the stamp under it in small type (per axes, so that panels of one figure keep theirs)."""
     import textwrap
-    ax.figure.text(0.01, 0.0, "\n".join(textwrap.wrap(text, 110)), fontsize=6.5, va="top", ha="left",
-                   transform=ax.figure.transFigure, family="monospace")
+    width = max(50, int(ax.get_position().width * ax.figure.get_figwidth() * 14))
+    ax.set_title(title + "\n" + "\n".join(textwrap.wrap(text, width)), fontsize=7.5, loc="left")
 
 
 def compare(suite, rules, protocols, *, horizon=1000, seeds=(0, 1, 2), tol: float = 1e-6,
