@@ -249,7 +249,8 @@ class BudgetRule:
     With :math:`\epsilon` = ``target`` over N intervals, each interval may add
     :math:`\epsilon/N` to the error.  After interval i, with :math:`\delta_i =
     |\Delta E_i - \Delta E_{i-1}|`: if :math:`\delta_i > \epsilon/N` take the next smaller mu;
-    if :math:`\delta_i < \epsilon/(100 N)` the next larger one; else keep mu.  Starts at
+    if :math:`\delta_i < \epsilon/(30 N)` the next larger one (one notch scales the error by
+    ~2.15^4 = 21); else keep mu.  Starts at
     ``ACTIONS[start]``.  It is reactive: it learns of an encounter only from the error the
     encounter already made (a bang-bang controller on the error rate, in effect).
     """
