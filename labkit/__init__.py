@@ -29,29 +29,37 @@ __version__ = "0.1.0"
 __all__ = [
     "DivergenceWarning",
     "analysis",
+    "compare",
     "eos",
+    "landscape",
     "nets",
     "Problem",
     "Trajectory",
     "cite",
     "optim",
     "problems",
+    "radius",
     "record",
     "run",
     "schedules",
+    "separable",
     "signs",
     "stochastic",
     "sweep",
     "threebody",
+    "timestep_rl",
     "viz",
     "widgets",
 ]
 
 
+_LAZY = ("viz", "widgets", "nets", "eos", "threebody", "timestep_rl", "landscape", "compare", "separable", "radius")
+
+
 def __getattr__(name):
     # viz and widgets pull in matplotlib, seaborn and ipywidgets, nets and eos torch, threebody its kernels:
     # load them on first use.
-    if name in ("viz", "widgets", "nets", "eos", "threebody"):
+    if name in _LAZY:
         import importlib
         return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'labkit' has no attribute {name!r}")

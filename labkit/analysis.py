@@ -34,6 +34,7 @@ __all__ = [
     "polyak_optimal",
     "sharpness",
     "sharpness_power",
+    "softmax_radius",
     "stability_map",
 ]
 
@@ -663,3 +664,8 @@ def sharpness_power(hvp, x, iters: int = 100, *, seed: int = 0) -> float:
     if lam1 >= 0:
         return lam1
     return lam1 + power(lambda v: Hv(v) - lam1 * v)
+
+
+# The safe step radius of cross-entropy lives with its controller and experiments in
+# labkit.radius (numpy only at import); the step-size analysis offers it here too.
+from .radius import softmax_radius  # noqa: E402

@@ -26,7 +26,19 @@ from . import optim as _optim
 from ._errors import DivergenceWarning
 from .run import run as _run
 
-__all__ = ["SignUpdateExplorer", "StabilityMapExplorer", "StepSizeExplorer", "sign_lab_problems"]
+__all__ = ["LandscapeExplorer", "SeparableExplorer", "SignUpdateExplorer", "StabilityMapExplorer", "StepSizeExplorer",
+           "ThreeBodyExplorer", "sign_lab_problems"]
+
+# Explorers that live in their own modules (they build on _LiveFigure below), loaded on first use.
+_ELSEWHERE = {"LandscapeExplorer": "landscape_explorer", "SeparableExplorer": "separable_explorer",
+              "ThreeBodyExplorer": "threebody_explorer"}
+
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        import importlib
+        return getattr(importlib.import_module("." + _ELSEWHERE[name], __package__), name)
+    raise AttributeError(f"module 'labkit.widgets' has no attribute {name!r}")
 
 _TINY = 1e-300          # floor for log axes: zeros and underflow are drawn here, never NaN
 _LR_RANGE = (-6.0, 1.0)  # log10 bounds of the step-size slider (widened to include the start lr)
@@ -104,7 +116,12 @@ class _LiveFigure:
         viz.style()
         if _is_ipympl():
             with plt.ioff():                       # the canvas is shown in .widget, not at cell end
-                return plt.figure(figsize=figsize, layout=layout)
+                fig = plt.figure(figsize=figsize, layout=layout)
+            # No pyplot auto-redraw: under plt.ion() every set_data would queue a full draw
+            # (defeating the blit), and the draw_event hook's own painting would queue the next
+            # draw, forever.  The explorers ask for the draws they need.
+            fig.stale_callback = None
+            return fig
         # Not registered with pyplot: no figure piles up, nothing is shown twice inline.
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         fig = Figure(figsize=figsize, layout=layout)
@@ -128,10 +145,12 @@ class _LiveFigure:
         display; the background is cached only from the canvas's own renderer.
         """
         canvas = self.fig.canvas
+        # (draw_without_rendering also passes the canvas's renderer: _freeze_layout drops that one)
         if event.renderer is getattr(canvas, "renderer", None) and hasattr(canvas, "copy_from_bbox"):
             self._background = canvas.copy_from_bbox(self.fig.bbox)
         for artist in self._animated:
             artist.draw(event.renderer)
+        self.fig.stale = False
 
     def _render(self, full: bool = False):
         """Blit the per-event artists over the cached background, or ask for a full draw."""
@@ -366,7 +385,10 @@ class StepSizeExplorer(_LiveFigure):
         """
         fig = self.fig
         fig.set_layout_engine("constrained")
-        fig.canvas.draw()                          # lays out and places titles and labels
+        # Not canvas.draw(): under ipympl a draw before the canvas is displayed stores its
+        # image without the data-URL prefix, and the browser then shows nothing.
+        fig.draw_without_rendering()               # lays out and places titles and labels
+        self._background = None                    # nothing was rendered: no background to blit on
         fig.set_layout_engine("none")
         for ax in self.axes.values():
             inv = ax.transAxes.inverted()
@@ -392,7 +414,10 @@ class StepSizeExplorer(_LiveFigure):
                                           readout_format=".3g", continuous_update=True)
         self.momentum_slider = W.FloatSlider(value=s["momentum"], min=0.0, max=0.999, step=0.001,
                                              description="momentum", readout_format=".3f")
-        self.steps_slider = W.IntSlider(value=s["steps"], min=1, max=max(20_000, s["steps"]), step=10,
+        # min and step such that the value is on the slider's grid (else the browser snaps it and
+        # sends back a different value: an extra run)
+        tick = 10 if s["steps"] % 10 == 0 else 1
+        self.steps_slider = W.IntSlider(value=s["steps"], min=tick, max=max(20_000, s["steps"]), step=tick,
                                         description="steps")
         self.rule_picker = W.Dropdown(options=list(self.rules), value=s["rule"], description="rule")
         self.status = W.Label(value="")
@@ -881,7 +906,8 @@ class SignUpdateExplorer(_LiveFigure):
         self.wd_slider = W.FloatSlider(value=s["weight_decay"], min=0.0, max=5.0, step=0.01,
                                        description="weight decay", readout_format=".2f")
         self.decay_box = W.Checkbox(value=s["decay"], description="decay the step (cosine)")
-        self.steps_slider = W.IntSlider(value=s["steps"], min=10, max=max(20_000, s["steps"]), step=10,
+        tick = 10 if s["steps"] % 10 == 0 else 1
+        self.steps_slider = W.IntSlider(value=s["steps"], min=tick, max=max(20_000, s["steps"]), step=tick,
                                         description="steps")
         self.scrubber = W.IntSlider(value=s["step"], min=0, max=s["steps"], description="step")
         self.inspect_picker = W.Dropdown(options=list(self.rules), value=s["inspect"], description="inspect")
