@@ -74,7 +74,9 @@ notebooks: setup
 baselines: setup
 	$(PY) tools/run_notebooks.py --baselines
 
+# The REBOUND comparison needs the bench extra (rebound): installed here, not in setup.
 bench: setup
+	$(PY) -c "import rebound" 2>/dev/null || $(PIP) install -e ".[bench]"
 	$(PY) benchmarks/run_all.py
 
 clean:

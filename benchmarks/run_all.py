@@ -1,7 +1,7 @@
 """labkit's benchmarks (``make bench``): print a markdown table, write ``build/bench.json``.
 
-    .venv/bin/python benchmarks/run_all.py                 # everything, ~1-2 minutes
-    .venv/bin/python benchmarks/run_all.py --only sweep    # one section: run, sweep, coldstart, widgets, threebody
+    .venv/bin/python benchmarks/run_all.py                 # everything, a few minutes
+    .venv/bin/python benchmarks/run_all.py --only sweep    # one section (see below)
 
 Sections (method and anchors: ../shared/spec/numba-performance.md):
 
@@ -11,11 +11,15 @@ Sections (method and anchors: ../shared/spec/numba-performance.md):
   vectorised NumPy Adam that reproduces it (``bench_sweep.py``);
 * ``coldstart``: ``import labkit`` and the first ``lk.run`` in fresh processes
   (``bench_coldstart.py``);
-* ``widgets``: ``StepSizeExplorer.update(lr=...)`` with and without the Agg draw
-  (``bench_widgets.py``);
+* ``widgets``: StepSizeExplorer and SignUpdateExplorer slider moves (blit and full draw),
+  stability maps and StabilityMapExplorer clicks (``bench_widgets.py``);
 * ``threebody``: ``lk.threebody`` IAS15 and Hermite on the Pythagorean problem (t = 70) and
   100 figure-eight periods, at the issue's accuracy, against REBOUND 5.2.2 in the same run
-  (``bench_threebody.py``; REBOUND rows skipped if it is not installed: ``.[bench]``).
+  (``bench_threebody.py``; REBOUND rows skipped if it is not installed: ``.[bench]``);
+* ``landscape``: basin maps, a 100 x 100 slice of a network, LandscapeExplorer
+  (``bench_landscape.py``);
+* ``labs``: the separable, landscape and three-body explorers' slider latency and the RL
+  environment's overhead (``bench_labs.py``).
 
 Every figure is a median over interleaved, shuffled rounds (``_timing.py``): thread CPU
 time for single-threaded code, wall time for multi-threaded code and start-up.
@@ -44,6 +48,8 @@ SECTIONS = {
                 "slider move, same problem"),
     "threebody": ("Three-body integrators vs REBOUND 5.2.2, whole runs (thread CPU time)",
                   "REBOUND IAS15 (Pythagorean: default rule; figure-eight: GLOBAL)"),
+    "landscape": ("Loss landscapes: basin maps, network slices, LandscapeExplorer", None),
+    "labs": ("The other labs' explorers: one slider move (Agg, thread CPU time); the RL environment", None),
 }
 
 
@@ -114,8 +120,8 @@ def table(rows: list[Row], base_name: str | None) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="run,sweep,coldstart,widgets,threebody",
-                    help="comma-separated sections: run, sweep, coldstart, widgets, threebody (default: all)")
+    ap.add_argument("--only", default="run,sweep,coldstart,widgets,threebody,landscape,labs",
+                    help="comma-separated sections: run, sweep, coldstart, widgets, threebody, landscape, labs (default: all)")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per table (default 7)")
     ap.add_argument("--repeats", type=int, default=5, help="fresh processes per cold-start figure (default 5)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"), help="where to write the results")
@@ -146,9 +152,9 @@ def main(argv=None) -> int:
         elif name == "widgets":
             import bench_widgets
             rows, raw = bench_widgets.measure(rounds=args.rounds)
-        elif name == "threebody":
-            import bench_threebody
-            rows, raw = bench_threebody.measure(rounds=args.rounds)
+        elif name in ("threebody", "landscape", "labs"):
+            import importlib
+            rows, raw = importlib.import_module(f"bench_{name}").measure(rounds=args.rounds)
         else:
             import bench_coldstart
             rows, raw = bench_coldstart.measure(repeats=args.repeats)

@@ -157,7 +157,9 @@ class SeparableExplorer(_LiveFigure):
     def _freeze_layout(self):
         fig = self.fig
         fig.set_layout_engine("constrained")
-        fig.canvas.draw()
+        # not canvas.draw(): under ipympl a draw before display leaves a broken first image
+        fig.draw_without_rendering()
+        self._background = None
         fig.set_layout_engine("none")
         for ax in (*self.axes.values(), self._ax_err, self._ax_margin):
             ax.title.set_y(ax.title.get_position()[1])

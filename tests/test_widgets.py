@@ -370,3 +370,24 @@ def test_sign_explorer_lion_k_switches():
     with pytest.raises(ValueError, match="K of lion_k"):
         SignUpdateExplorer(rules=("lion_k:cubic",))
     ex.close()
+
+
+@pytest.mark.parametrize("make", ["step", "sign", "landscape", "separable", "threebody"])
+def test_explorers_send_no_frame_before_display(make):
+    """Under ipympl a canvas drawn before its widget is shown stores a prefix-less image and the
+    browser shows nothing (found by tests/browser). Checked here, without a browser, in a
+    subprocess with the ipympl backend."""
+    import subprocess
+    import sys
+    build = {"step": "W.StepSizeExplorer(lk.problems.quadratic(), steps=50, contour_n=20)",
+             "sign": "W.SignUpdateExplorer(steps=50, contour_n=20)",
+             "landscape": "W.LandscapeExplorer(steps=50)",
+             "separable": "W.SeparableExplorer(steps=20)",
+             "threebody": "W.ThreeBodyExplorer()"}[make]
+    code = ("import matplotlib; matplotlib.use('module://ipympl.backend_nbagg')\n"
+            "import labkit as lk; from labkit import widgets as W\n"
+            f"ex = {build}\n"
+            "print(repr(ex.fig.canvas._data_url), ex.fig.stale_callback is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["None", "True"]
