@@ -180,7 +180,7 @@ def softmax_radius(model, x, direction) -> Radius:
     ``blobs_logistic``), an ``lk.nets`` MLP with ``loss="cross_entropy"``, or its ``problem()``.
     One JVP (exact and free for the linear models).  :math:`\Delta_a` is floored at
     :math:`10^{-12}` (the paper's code): a direction that moves no logit gets a huge radius.
-    Reference: P. Sao, arXiv:2603.13552, 2026.
+    References: P. Sao, arXiv:2603.13552, 2026.
     """
     m = _model(model)
     x = m._check(x, "x")
