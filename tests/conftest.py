@@ -16,3 +16,10 @@ def _isolated_jupyter():
     or config must not decide which Python runs the notebooks, or what they compute."""
     with run_notebooks.isolated_jupyter():
         yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Real-browser tests last: by then the notebook tests have compiled (and cached) every
+    Numba kernel, so a kernel started by JupyterLab does not spend the browser's timeout
+    compiling on a cold cache (a clean clone's first run)."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

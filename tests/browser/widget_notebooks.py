@@ -96,6 +96,6 @@ NOTEBOOKS: list[WidgetNotebook] = [
     WidgetNotebook("03_loss_landscape.ipynb", slider=LR, presses=5),
     # a later cell sets gamma = 1e6, the slider's maximum: ArrowLeft moves it
     WidgetNotebook("04_large_steps_logistic.ipynb", slider=LR, presses=5, key="ArrowLeft"),
-    WidgetNotebook("06_three_body.ipynb", slider=slider_labelled("mu"), presses=5,
+    WidgetNotebook("06_three_body.ipynb", slider=slider_labelled("mu"), presses=5, timeout_s=120,
                    status_re=r"\bmu=([-+0-9.eE]+|nan|inf)", kernel_value="ex.mu_slider.value"),
 ]
