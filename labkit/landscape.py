@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import problems as _problems
 from ._errors import DivergenceWarning
 
 __all__ = ["Basins", "Curvature", "GradientField", "Interpolation", "PCAPlane", "PathProjection",
@@ -433,7 +434,7 @@ def _batched_f(model):
         raise ValueError(f"expected an MLP, a Problem or a function, got {type(model).__name__}")
 
     def F(thetas):
-        return _evaluate(f, thetas)
+        return _problems.evaluate_rows(f, thetas)
     return F
 
 
@@ -474,20 +475,6 @@ def _mlp_batch(net):
                 out = (torch.logsumexp(h, dim=2) - picked).mean(dim=1)
         return out.numpy()
     return F
-
-
-def _evaluate(f, points):
-    """f on every row of points: one vectorised call, else row by row."""
-    m = points.shape[0]
-    try:
-        out = np.asarray(f(points), dtype=np.float64)
-        if out.shape == (m,):
-            return out
-        if out.size == m:
-            return out.reshape(m)
-    except Exception:           # an f for one point at a time; a real error in f is raised below
-        pass
-    return np.array([float(f(p)) for p in points])
 
 
 class Slice2D(NamedTuple):

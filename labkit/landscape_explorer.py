@@ -198,22 +198,12 @@ class LandscapeExplorer(_LiveFigure):
         self.problem_picker = W.Dropdown(options=list(self.problems), value=s["problem"], description="problem")
         self.lr_slider = W.FloatLogSlider(value=s["lr"], base=10, min=min(-5, math.floor(lg)), max=max(0, math.ceil(lg)),
                                           step=0.02, description="lr", readout_format=".3g")
-        self.steps_slider = W.IntSlider(value=s["steps"], min=1, max=max(5000, s["steps"]), step=10,
-                                        description="steps")
+        self.steps_slider = self._steps_slider(s["steps"], 5000)
         self.scrubber = W.IntSlider(value=s["step"], min=0, max=s["steps"], description="step")
         self.quiver_box = W.Checkbox(value=s["quiver"], description="gradient field")
-        self.status = W.Label(value="")
-        self.status.add_class("labkit-status")
-
-        def hook(key, control):
-            def on_change(change):
-                if not self._syncing:
-                    self.update(**{key: change["new"]})
-            control.observe(on_change, names="value")
-
-        for key, control in (("problem", self.problem_picker), ("lr", self.lr_slider), ("steps", self.steps_slider),
-                             ("step", self.scrubber), ("quiver", self.quiver_box)):
-            hook(key, control)
+        self.status = self._status_label()
+        self._bind((("problem", self.problem_picker), ("lr", self.lr_slider), ("steps", self.steps_slider),
+                    ("step", self.scrubber), ("quiver", self.quiver_box)))
 
     def _controls(self):
         import ipywidgets as W

@@ -178,18 +178,9 @@ class SeparableExplorer(_LiveFigure):
                                              tooltip="the step size γ of LR+GD")
         self.t_slider = W.IntSlider(value=min(s["t"], self._steps), min=0, max=self._steps, step=1,
                                     description="step t", continuous_update=True)
-        self.status = W.Label(value="")
-        self.status.add_class("labkit-status")
+        self.status = self._status_label()
         self._set_status()
-
-        def hook(key, control):
-            def on_change(change):
-                if not self._syncing:
-                    self.update(**{key: change["new"]})
-            control.observe(on_change, names="value")
-
-        hook("gamma", self.gamma_slider)
-        hook("t", self.t_slider)
+        self._bind((("gamma", self.gamma_slider), ("t", self.t_slider)))
 
     def _controls(self):
         import ipywidgets as W

@@ -257,19 +257,10 @@ class ThreeBodyExplorer(_LiveFigure):
         self.policy_box = W.Checkbox(value=s["policy"], description="policy (Hermite, learned mu)")
         self.t_slider = W.FloatSlider(value=s["t"], min=0.0, max=s["t_end"], step=s["t_end"] / s["n_out"],
                                       description="t", readout_format=".2f")
-        self.status = W.Label(value="")
-        self.status.add_class("labkit-status")
-
-        def hook(key, control):
-            def on_change(change):
-                if not self._syncing:
-                    self.update(**{key: change["new"]})
-            control.observe(on_change, names="value")
-
-        for key, control in (("system", self.system_picker), ("seed", self.seed_box),
-                             ("integrator", self.integrator_picker), ("mu", self.mu_slider),
-                             ("policy", self.policy_box), ("t", self.t_slider)):
-            hook(key, control)
+        self.status = self._status_label()
+        self._bind((("system", self.system_picker), ("seed", self.seed_box),
+                    ("integrator", self.integrator_picker), ("mu", self.mu_slider),
+                    ("policy", self.policy_box), ("t", self.t_slider)))
 
     def _controls(self):
         import ipywidgets as W

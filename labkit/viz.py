@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
+from . import problems as _problems
+
 __all__ = ["contour", "loss_curves", "style", "trajectories"]
 
 CMAP = "mako"                 # dark valleys, light walls: the paths' colours stand out on both
@@ -72,7 +74,7 @@ def contour(problem, ax=None, n: int = 200, levels=30):
     points = np.repeat(np.asarray(anchor, dtype=np.float64).reshape(1, d), n * n, axis=0)
     points[:, 0] = X.ravel()
     points[:, 1] = Y.ravel()
-    F = _evaluate(problem.f, points).reshape(n, n)
+    F = _problems.evaluate_rows(problem.f, points).reshape(n, n)
 
     finite = np.isfinite(F)
     if not finite.any():
@@ -194,20 +196,6 @@ def _axes(ax):
         return ax
     _, ax = plt.subplots(constrained_layout=True)
     return ax
-
-
-def _evaluate(f, points):
-    """f on every row of points: one vectorised call, else row by row (an f for one point)."""
-    m = points.shape[0]
-    try:
-        out = np.asarray(f(points), dtype=np.float64)
-        if out.shape == (m,):
-            return out
-        if out.size == m:
-            return out.reshape(m)
-    except Exception:                            # e.g. an @njit f typed for one point; a real
-        pass                                     # error in f is raised again just below
-    return np.array([float(f(p)) for p in points])
 
 
 def _as_list(trajs):

@@ -175,6 +175,32 @@ class _LiveFigure:
         """The widgets shown above the figure (a list)."""
         return []
 
+    _syncing = False
+
+    @staticmethod
+    def _status_label():
+        """The status line: CSS class ``labkit-status`` is what the browser tests look for."""
+        import ipywidgets as W
+        label = W.Label(value="")
+        label.add_class("labkit-status")
+        return label
+
+    @staticmethod
+    def _steps_slider(steps: int, top: int = 20_000):
+        """A ``steps`` slider whose grid holds ``steps`` (else the browser snaps the value and
+        sends back another one: an extra run, and a status that disagrees with the call)."""
+        import ipywidgets as W
+        tick = 10 if steps % 10 == 0 else 1
+        return W.IntSlider(value=steps, min=tick, max=max(top, steps), step=tick, description="steps")
+
+    def _bind(self, pairs):
+        """Each control's change calls ``self.update(key=new)``, except while controls are synced."""
+        for key, control in pairs:
+            def on_change(change, key=key):
+                if not self._syncing:
+                    self.update(**{key: change["new"]})
+            control.observe(on_change, names="value")
+
     @property
     def widget(self):
         """Controls, status line and figure as one ``ipywidgets.VBox``."""
@@ -414,25 +440,12 @@ class StepSizeExplorer(_LiveFigure):
                                           readout_format=".3g", continuous_update=True)
         self.momentum_slider = W.FloatSlider(value=s["momentum"], min=0.0, max=0.999, step=0.001,
                                              description="momentum", readout_format=".3f")
-        # min and step such that the value is on the slider's grid (else the browser snaps it and
-        # sends back a different value: an extra run)
-        tick = 10 if s["steps"] % 10 == 0 else 1
-        self.steps_slider = W.IntSlider(value=s["steps"], min=tick, max=max(20_000, s["steps"]), step=tick,
-                                        description="steps")
+        self.steps_slider = self._steps_slider(s["steps"])
         self.rule_picker = W.Dropdown(options=list(self.rules), value=s["rule"], description="rule")
-        self.status = W.Label(value="")
-        self.status.add_class("labkit-status")
+        self.status = self._status_label()
         self._sync_momentum_control()
-
-        def hook(key, control):
-            def on_change(change):
-                if not self._syncing:
-                    self.update(**{key: change["new"]})
-            control.observe(on_change, names="value")
-
-        for key, control in (("lr", self.lr_slider), ("momentum", self.momentum_slider),
-                             ("steps", self.steps_slider), ("rule", self.rule_picker)):
-            hook(key, control)
+        self._bind((("lr", self.lr_slider), ("momentum", self.momentum_slider),
+                    ("steps", self.steps_slider), ("rule", self.rule_picker)))
 
     def _sync_momentum_control(self):
         name = self._momentum_name(self._state["rule"])
@@ -662,9 +675,7 @@ class StabilityMapExplorer(_LiveFigure):
         ax_loss.set_xlim(0, max(smap.steps, 1))
         ax_loss.set_title("its loss")
         self._traj = None
-        import ipywidgets as W
-        self.status = W.Label(value="")
-        self.status.add_class("labkit-status")
+        self.status = self._status_label()
         # The heatmap and contour are the slow part of a draw: they stay in the cached
         # background and a click repaints only these.
         self._animate([self._cell_mark, self._path_line, self._end_mark, self._div_mark, ax_loss.yaxis,
@@ -906,25 +917,13 @@ class SignUpdateExplorer(_LiveFigure):
         self.wd_slider = W.FloatSlider(value=s["weight_decay"], min=0.0, max=5.0, step=0.01,
                                        description="weight decay", readout_format=".2f")
         self.decay_box = W.Checkbox(value=s["decay"], description="decay the step (cosine)")
-        tick = 10 if s["steps"] % 10 == 0 else 1
-        self.steps_slider = W.IntSlider(value=s["steps"], min=tick, max=max(20_000, s["steps"]), step=tick,
-                                        description="steps")
+        self.steps_slider = self._steps_slider(s["steps"])
         self.scrubber = W.IntSlider(value=s["step"], min=0, max=s["steps"], description="step")
         self.inspect_picker = W.Dropdown(options=list(self.rules), value=s["inspect"], description="inspect")
-        self.status = W.Label(value="")
-        self.status.add_class("labkit-status")
-
-        def hook(key, control):
-            def on_change(change):
-                if not self._syncing:
-                    self.update(**{key: change["new"]})
-            control.observe(on_change, names="value")
-
-        for key, control in (("problem", self.problem_picker), ("lr", self.lr_slider), ("b1", self.b1_slider),
-                             ("b2", self.b2_slider), ("weight_decay", self.wd_slider), ("decay", self.decay_box),
-                             ("steps", self.steps_slider), ("step", self.scrubber),
-                             ("inspect", self.inspect_picker)):
-            hook(key, control)
+        self.status = self._status_label()
+        self._bind((("problem", self.problem_picker), ("lr", self.lr_slider), ("b1", self.b1_slider),
+                    ("b2", self.b2_slider), ("weight_decay", self.wd_slider), ("decay", self.decay_box),
+                    ("steps", self.steps_slider), ("step", self.scrubber), ("inspect", self.inspect_picker)))
 
     def _controls(self):
         import ipywidgets as W

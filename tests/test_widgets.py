@@ -391,3 +391,15 @@ def test_explorers_send_no_frame_before_display(make):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["None", "True"]
+
+
+@pytest.mark.parametrize("steps", [500, 55])
+def test_steps_sliders_hold_their_value_on_the_grid(quad, steps):
+    """The browser snaps a value off the slider's grid and sends another one back (an extra
+    run): every explorer's steps slider comes from _LiveFigure._steps_slider."""
+    from labkit.widgets import LandscapeExplorer, SignUpdateExplorer
+    for ex in (StepSizeExplorer(quad, steps=steps, contour_n=20), SignUpdateExplorer(steps=steps, contour_n=20),
+               LandscapeExplorer(steps=steps)):
+        sl = ex.steps_slider
+        assert sl.value == steps and (sl.value - sl.min) % sl.step == 0, type(ex).__name__
+        ex.close()
