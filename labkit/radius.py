@@ -154,15 +154,21 @@ class Radius(NamedTuple):
     direction: np.ndarray
 
 
-def directional_logits(model, x, direction):
-    """Logits ``z`` (n, k) at ``x`` and ``a`` (n, k), their derivatives along the unit ``direction``."""
+def _unit_jvp(model, x, direction):
+    """(unit direction, logits z (n, k), their derivatives a (n, k) along it)."""
     m = _model(model)
     x = m._check(x, "x")
     v = m._check(direction, "direction")
     nv = float(np.linalg.norm(v))
     if nv == 0.0:
         raise ValueError("direction must be non-zero")
-    return m.jvp(x, v / nv)
+    v = v / nv
+    return (v, *m.jvp(x, v))
+
+
+def directional_logits(model, x, direction):
+    """Logits ``z`` (n, k) at ``x`` and ``a`` (n, k), their derivatives along the unit ``direction``."""
+    return _unit_jvp(model, x, direction)[1:]
 
 
 def softmax_radius(model, x, direction) -> Radius:
@@ -182,14 +188,7 @@ def softmax_radius(model, x, direction) -> Radius:
     :math:`10^{-12}` (the paper's code): a direction that moves no logit gets a huge radius.
     References: P. Sao, arXiv:2603.13552, 2026.
     """
-    m = _model(model)
-    x = m._check(x, "x")
-    v = m._check(direction, "direction")
-    nv = float(np.linalg.norm(v))
-    if nv == 0.0:
-        raise ValueError("direction must be non-zero")
-    v = v / nv
-    z, a = m.jvp(x, v)
+    v, z, a = _unit_jvp(model, x, direction)
     spread = a.max(axis=1) - a.min(axis=1)
     worst = int(np.argmax(spread))
     delta_a = max(float(spread[worst]), _FLOOR)
