@@ -19,6 +19,7 @@ finally:
 from . import analysis, schedules, signs, stochastic
 from ._errors import DivergenceWarning
 from .citations import cite
+from .gradcheck import check_gradient
 from .problems import Problem
 from .record import record
 from .run import Trajectory, run
@@ -35,6 +36,7 @@ __all__ = [
     "nets",
     "Problem",
     "Trajectory",
+    "check_gradient",
     "cite",
     "optim",
     "problems",
