@@ -9,70 +9,14 @@ import time
 
 import pytest
 
-from conftest import SCREENSHOTS, TIMINGS
+from conftest import TIMINGS
+from harness import (ALL_RUN, ERRORS, KERNEL_EVAL, KERNEL_IDLE, PAINTED, RUN_ALL, SCREENSHOTS, SHUTDOWN, _poll,
+                     _settled)
 from widget_notebooks import NOTEBOOKS, WidgetNotebook
 
 ROWS = [pytest.param(row, id=row.stem,
                      marks=[pytest.mark.skip(reason=why)] if (why := row.missing()) else [])
         for row in NOTEBOOKS]
-
-# With --LabApp.expose_app_in_browser the application is window.jupyterapp.
-KERNEL_IDLE = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.status === 'idle' && w.content && w.content.widgets.length > 0;
-}"""
-# Every cell has run: the kernel is idle and no prompt says [*] (between two queued cells the
-# kernel is briefly idle too).
-ALL_RUN = KERNEL_IDLE.replace("return !!k", """if (Array.from(document.querySelectorAll('.jp-InputPrompt'))
-      .some(p => p.textContent.includes('[*]'))) return false;
-  return !!k""")
-RUN_ALL = "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
-SHUTDOWN = """async () => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  if (w && w.sessionContext) { await w.sessionContext.shutdown(); }
-}"""
-# The text of every stderr/traceback output in the notebook (the failure message shows them).
-ERRORS = """() => Array.from(document.querySelectorAll(
-  '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).map(e => e.innerText)"""
-# An expression evaluated in the notebook's kernel: its repr, or the error.
-KERNEL_EVAL = """async (expr) => {
-  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const reply = await k.requestExecute({code: '', silent: true, store_history: false,
-                                        user_expressions: {v: expr}}).done;
-  const r = reply.content.user_expressions.v;
-  return r.status === 'ok' ? r.data['text/plain'] : `${r.ename}: ${r.evalue}`;
-}"""
-DATA_URL = "c => c.toDataURL()"
-PAINTED = """c => { if (!c.width || !c.height) return false;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  for (let i = 3; i < d.length; i += 4) { if (d[i] !== 0) return true; } return false; }"""
-
-
-def _poll(fn, timeout: float, interval: float = 0.05):
-    """fn() until it returns something truthy; that value, or the last one after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
-def _settled(canvas, quiet: float = 0.4, timeout: float = 10.0) -> str:
-    """The canvas image once it has not changed for `quiet` s (ipympl may redraw once after
-    the first display, when the frontend reports its size): a baseline that only the key
-    presses can change."""
-    last, since = canvas.evaluate(DATA_URL), time.monotonic()
-    deadline = since + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        now = canvas.evaluate(DATA_URL)
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            break
-    return last
 
 
 def _wait(page, js: str, timeout_s: float, failure: str, arg=None, console=()):
@@ -96,7 +40,7 @@ def test_slider_updates_status_and_canvas(row: WidgetNotebook, page, lab):   # p
     page.on("pageerror", lambda e: console.append(f"pageerror: {e}"[:500]))
     t: dict[str, float] = {}
     t0 = time.perf_counter()
-    page.goto(f"{lab.url}/lab/tree/{row.name}?reset&token={lab.token}")
+    page.goto(lab.notebook_url(row.name))
     _wait(page, KERNEL_IDLE, row.timeout_s, f"{row.name}: JupyterLab did not open it with an idle kernel",
           console=console)
     t["open->kernel idle"] = time.perf_counter() - t0
