@@ -1,7 +1,8 @@
 """Real-browser widget tests: each row of widget_notebooks.NOTEBOOKS opens in JupyterLab
 (headless Debian chromium through Playwright), runs all cells, gets its slider moved with the
 keyboard, and must (1) report the slider's new value in its status label and (2) redraw the
-canvas. Canvas screenshots: build/screenshots/<stem>-{before,after}.png.
+canvas. Canvas screenshots: build/screenshots/<stem>-{before,after}.png; the widget's whole
+output (controls, status and figure, after the key presses): build/screenshots/<stem>-cell.png.
 """
 from __future__ import annotations
 
@@ -111,6 +112,9 @@ def test_slider_updates_status_and_canvas(row: WidgetNotebook, page, lab):   # p
         _wait(page, KERNEL_IDLE, 15, f"{row.name}: the kernel did not go idle after the key presses (still "
               "busy: an endless redraw loop?)", console=console)
         canvas.screenshot(path=str(SCREENSHOTS / f"{row.stem}-after.png"))
+        # the widget's own output (sliders, status, figure), for the README's picture
+        cell.locator(".jp-OutputArea-output", has=page.locator(row.slider)).first.screenshot(
+            path=str(SCREENSHOTS / f"{row.stem}-cell.png"))
 
         if row.kernel_value:
             value = page.evaluate(KERNEL_EVAL, row.kernel_value)
