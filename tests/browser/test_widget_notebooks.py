@@ -3,6 +3,9 @@
 keyboard, and must (1) report the slider's new value in its status label and (2) redraw the
 canvas. Canvas screenshots: build/screenshots/<stem>-{before,after}.png; the widget's whole
 output (controls, status and figure, after the key presses): build/screenshots/<stem>-cell.png.
+
+A row without a slider (a notebook whose only widgets are ipympl figures) must run every cell
+and paint every figure's canvas; build/screenshots/<stem>-cell.png shows the first figure.
 """
 from __future__ import annotations
 
@@ -15,9 +18,19 @@ from harness import (ALL_RUN, ERRORS, KERNEL_EVAL, KERNEL_IDLE, PAINTED, RUN_ALL
                      _settled)
 from widget_notebooks import NOTEBOOKS, WidgetNotebook
 
-ROWS = [pytest.param(row, id=row.stem,
-                     marks=[pytest.mark.skip(reason=why)] if (why := row.missing()) else [])
-        for row in NOTEBOOKS]
+
+def _params(rows):
+    return [pytest.param(row, id=row.stem, marks=[pytest.mark.skip(reason=why)] if (why := row.missing()) else [])
+            for row in rows]
+
+
+ROWS = _params(row for row in NOTEBOOKS if row.slider is not None)
+FIGURE_ROWS = _params(row for row in NOTEBOOKS if row.slider is None)
+# Code cells that have not run: JupyterLab's prompt "[ ]:" (a failed cell stops run-all there).
+NOT_RUN = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+  .filter(p => p.textContent.includes('[ ]')).length"""
+# The figure canvas of every ipympl figure (the first canvas of each canvas div).
+FIGURE_CANVASES = ".jupyter-matplotlib-canvas-div > canvas:first-child"
 
 
 def _wait(page, js: str, timeout_s: float, failure: str, arg=None, console=()):
@@ -122,6 +135,46 @@ def test_slider_updates_status_and_canvas(row: WidgetNotebook, page, lab):   # p
                 f"{row.name}: kernel says {row.kernel_value} = {value}, the status and readout say {expected}")
         # still the final value once everything is idle (no late update from an earlier key press)
         assert row.status_value(status.text_content()) == expected, status.text_content()
+    finally:
+        page.evaluate(SHUTDOWN)
+        TIMINGS.append((row.stem, t))
+
+
+@pytest.mark.parametrize("row", FIGURE_ROWS)
+def test_every_figure_is_drawn(row: WidgetNotebook, page, lab):
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:500]))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"[:500]))
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    page.goto(lab.notebook_url(row.name))
+    _wait(page, KERNEL_IDLE, row.timeout_s, f"{row.name}: JupyterLab did not open it with an idle kernel",
+          console=console)
+    t["open->kernel idle"] = time.perf_counter() - t0
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    try:
+        t0 = time.perf_counter()
+        page.evaluate(RUN_ALL)
+        _wait(page, ALL_RUN, row.timeout_s, f"{row.name}: the cells did not all run (kernel still busy)",
+              console=console)
+        not_run = page.evaluate(NOT_RUN)
+        assert not not_run, (f"{row.name}: {not_run} code cell(s) did not run (an error stops run-all)\n"
+                             "notebook stderr/tracebacks:\n" + ("\n".join(page.evaluate(ERRORS)) or "(none)"))
+        canvases = page.locator(FIGURE_CANVASES)
+
+        def all_painted():
+            n = canvases.count()
+            return n > 0 and all(canvases.nth(i).evaluate(PAINTED) for i in range(n))
+
+        assert _poll(all_painted, 30, 0.2), (
+            f"{row.name}: {canvases.count()} ipympl figure(s), not all painted 30 s after the cells ran"
+            f"{_console(console)}")
+        t["run all->figures painted"] = time.perf_counter() - t0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        first = canvases.first
+        _settled(first)
+        page.locator(".jp-OutputArea-output", has=first).first.screenshot(
+            path=str(SCREENSHOTS / f"{row.stem}-cell.png"))
     finally:
         page.evaluate(SHUTDOWN)
         TIMINGS.append((row.stem, t))

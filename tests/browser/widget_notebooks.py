@@ -19,6 +19,10 @@ A new widget notebook joins by adding a row to NOTEBOOKS, e.g.
 Its widget must give its status ``W.Label`` the CSS class ``labkit-status`` and put
 ``lr=<f"{lr:.3g}">`` (or whatever ``status_re`` captures) in its text after every event.
 A row whose notebook is not in notebooks/ (yet) is skipped with that reason.
+
+A notebook whose only widgets are ipympl figures (``%matplotlib widget``, no explorer) gets a
+row without a slider: all its cells must run and every figure's canvas must be painted.
+tests/browser/test_widget_coverage.py fails when a notebook with a widget has no row.
 """
 from __future__ import annotations
 
@@ -40,8 +44,9 @@ def slider_labelled(description: str) -> str:
 @dataclass(frozen=True)
 class WidgetNotebook:
     name: str                    # file name in notebooks/ (or of a generated notebook)
-    slider: str                  # the slider's container (.widget-slider); its handle gets the keys
-    presses: int                 # how many times `key` is pressed
+    slider: str | None = None    # the slider's container (.widget-slider); its handle gets the keys
+                                 # None: no slider, only ipympl figures (every one must be painted)
+    presses: int = 0             # how many times `key` is pressed
     key: str = "ArrowRight"      # ArrowLeft/ArrowRight: one step; PageUp/PageDown, Home/End: more
     status: str = ".labkit-status"
     status_re: str = r"\blr=([-+0-9.eE]+|nan|inf)"    # captures the slider's value in the status
@@ -96,6 +101,8 @@ NOTEBOOKS: list[WidgetNotebook] = [
     WidgetNotebook("03_loss_landscape.ipynb", slider=LR, presses=5),
     # a later cell sets gamma = 1e6, the slider's maximum: ArrowLeft moves it
     WidgetNotebook("04_large_steps_logistic.ipynb", slider=LR, presses=5, key="ArrowLeft"),
+    # no explorer: its figures are ipympl canvases (%matplotlib widget)
+    WidgetNotebook("05_softmax_safe_steps.ipynb"),
     WidgetNotebook("06_three_body.ipynb", slider=slider_labelled("mu"), presses=5, timeout_s=120,
                    status_re=r"\bmu=([-+0-9.eE]+|nan|inf)", kernel_value="ex.mu_slider.value"),
 ]
