@@ -519,6 +519,7 @@ class Comparison:
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if v > 0.5 else "black")
         ax.set_xticks(range(succ.shape[1]), succ.columns, rotation=30, ha="right", fontsize=8)
         ax.set_yticks(range(succ.shape[0]), succ.index, fontsize=8)
+        ax.set(xlabel="problem", ylabel="rule")
         ax.figure.colorbar(im, ax=ax, label="fraction of seeds reaching f - f* <= tol")
         p, h = self._key(protocol, horizon)
         _stamp(ax, f"success matrix, {p}, horizon {h}", self.stamp(protocol, horizon))

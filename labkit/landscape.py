@@ -518,9 +518,10 @@ class Slice2D(NamedTuple):
             ax.contour(A, B, Z, levels=levels, colors="white", linewidths=0.3, alpha=0.45)
             ax.figure.colorbar(cs, ax=ax, label="log10 loss" if log else "loss")
             ax.plot([0.0], [0.0], ls="none", marker="+", ms=10, color="white")
-            for (label, xy), color in zip((paths or {}).items(), viz._colors(len(paths or {}))):
+            for (label, xy), st in zip((paths or {}).items(), viz.series_styles(len(paths or {}))):
+                color = st["color"]
                 xy = np.asarray(xy, dtype=np.float64)
-                ax.plot(xy[:, 0], xy[:, 1], color=color, lw=1.5, label=label)
+                ax.plot(xy[:, 0], xy[:, 1], lw=1.5, label=label, **st)
                 ax.plot(xy[:1, 0], xy[:1, 1], ls="none", marker="o", ms=6, mfc="white", mec=color)
                 ax.plot(xy[-1:, 0], xy[-1:, 1], ls="none", marker="o", ms=5, color=color, mec="white")
             if paths:

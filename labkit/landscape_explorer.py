@@ -134,16 +134,16 @@ class LandscapeExplorer(_LiveFigure):
         fig = self._new_figure((11, 4.8))
         ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.1, 1))
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss}
-        colors = viz._colors(len(self.rules))
-        self._colors = dict(zip(self.rules, colors))
+        styles = dict(zip(self.rules, viz.series_styles(len(self.rules))))
+        self._colors = {r: st["color"] for r, st in styles.items()}
         self._paths, self._marks, self._losses, self._ends = {}, {}, {}, {}
         for r in self.rules:
-            c = self._colors[r]
-            self._paths[r], = ax_path.plot([], [], color=c, lw=1.3, label=r, zorder=2)
+            c, st = self._colors[r], styles[r]
+            self._paths[r], = ax_path.plot([], [], lw=1.3, label=r, zorder=2, **st)
             self._ends[r], = ax_path.plot([], [], ls="none", marker="o", ms=4, color=c, zorder=3)
             self._marks[r], = ax_path.plot([], [], ls="none", marker="o", ms=8, color=c, mec="white", mew=1.2,
                                            zorder=5)
-            self._losses[r], = ax_loss.plot([], [], color=c, lw=1.3, label=r)
+            self._losses[r], = ax_loss.plot([], [], lw=1.3, label=r, **st)
         self._start, = ax_path.plot([], [], ls="none", marker="o", ms=8, mfc="white", mec="black", mew=1.5, zorder=5)
         self._eig = [ax_path.plot([], [], color=col, lw=2.2, solid_capstyle="round", zorder=6)[0]
                      for col in ("white", "orangered")]

@@ -264,12 +264,14 @@ class TaylorLine(NamedTuple):
         import matplotlib.pyplot as plt
         if ax is None:
             _, ax = plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
+        from . import viz
         ax.plot(self.r, self.actual, "k", lw=2, label="loss along the step")
-        for K, T in zip(self.orders, self.taylor):
-            ax.plot(self.r, T, lw=1, label=f"Taylor, degree {K}")
+        # dashed patterns, one per degree: the solid black line is the loss itself
+        for K, T, st in zip(self.orders, self.taylor, viz.series_styles(len(self.orders) + 1)[1:]):
+            ax.plot(self.r, T, lw=1, label=f"Taylor, degree {K}", **st)
         ax.axvline(1.0, color="r", ls="--", lw=1, label="r = 1 (ρ_a)")
         if self.rho_binary is not None:
-            ax.axvline(self.rho_binary / self.rho, color="r", ls=":", lw=1, label="exact binary ρ*")
+            ax.axvline(self.rho_binary / self.rho, color="k", ls=":", lw=1, label="exact binary ρ*")
         lo, hi = np.min(self.actual), np.max(self.actual)
         ax.set_ylim(lo - 0.5 * (hi - lo + 1e-3), hi + 0.5 * (hi - lo + 1e-3))
         ax.set(xlabel="r = τ/ρ_a", ylabel="loss", title="Taylor model vs the loss along a step")
@@ -350,9 +352,13 @@ class StepSurvey(NamedTuple):
         import matplotlib.pyplot as plt
         if ax is None:
             _, ax = plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
-        for kind in np.unique(self.kind):
+        from . import viz
+        kinds = np.unique(self.kind)
+        for k, (kind, st) in enumerate(zip(kinds, viz.series_styles(len(kinds)))):
             s = self.kind == kind
-            ax.scatter(self.r[s], self.after[s] - self.before[s], s=6, alpha=0.6, label=kind)
+            # a marker per kind as well as a colour: the kinds stay apart in greyscale
+            ax.scatter(self.r[s], self.after[s] - self.before[s], s=8, alpha=0.6, color=st["color"],
+                       marker=viz.MARKERS[k % len(viz.MARKERS)], label=kind)
         ax.axvline(1.0, color="r", ls="--", lw=1)
         ax.axhline(self.blowup, color="k", ls=":", lw=1, label=f"blow-up: Δloss > {self.blowup:g}")
         ax.set(xscale="log", yscale="symlog", xlabel="r = τ/ρ_a", ylabel="loss after - loss before",

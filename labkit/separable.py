@@ -293,7 +293,8 @@ class ImplicitBias(NamedTuple):
             _, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
         ax.plot(self.t, self.angle, marker=".", label="angle to max-margin (rad)")
         ax.plot(self.t, 1.0 / np.log(self.t + 1.0), "k:", lw=1, label="1/log t (rate, up to a constant)")
-        ax.set(xscale="log", yscale="log", xlabel="step t", title=f"direction of x_t, γ={self.gamma:g}")
+        ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="angle to max-margin direction (rad)",
+               title=f"direction of x_t, γ={self.gamma:g}")
         ax.legend(fontsize="x-small")
         return ax
 

@@ -22,7 +22,7 @@ _PARAM = {"hermite": ("mu", (-4.0, -1.0), 1e-2), "hermite_aarseth": ("eta", (-5.
           "leapfrog": ("dt", (-5.0, -1.0), 1e-3), "rk4": ("dt", (-4.0, -1.0), 1e-2),
           "ias15": ("eps", (-14.0, -4.0), 1e-9)}
 _SYSTEMS = ("figure_eight", "pythagorean", "paper_system")
-_COLORS = ("#1f77b4", "#d62728", "#2ca02c")
+_COLORS = ("#0b3c8c", "#d62728", "#f2a900")     # dark blue, red, amber: L* 27, 47, 74, apart in greyscale
 
 
 class Run(NamedTuple):
@@ -215,6 +215,8 @@ class ThreeBodyExplorer(_LiveFigure):
         self.fig = fig
         self.axes = {"orbit": ax_orbit, "dt": ax_dt, "err": ax_err}
         ax_orbit.set_aspect("equal", adjustable="box")
+        ax_orbit.set_xlabel("x (N-body units)")
+        ax_orbit.set_ylabel("y (N-body units)")
         ax_orbit.set_title("orbits (colour: log10 step size)")
         self._dots = ax_orbit.scatter(np.zeros(1), np.zeros(1), c=np.ones(1), s=5, cmap="viridis", zorder=2,
                                       linewidths=0)
@@ -223,6 +225,7 @@ class ThreeBodyExplorer(_LiveFigure):
         self._dt_dots = ax_dt.scatter(np.zeros(1), np.ones(1), c=np.ones(1), s=5, cmap="viridis", linewidths=0)
         self._mu_line, = ax_dt.plot([], [], color="0.3", lw=1.0, ls="--", label="policy's mu")
         ax_dt.set_yscale("log")
+        ax_dt.set_xlabel("t (N-body units)")
         ax_dt.set_ylabel("step size")
         ax_dt.set_title("step size in effect")
         self._err_line, = ax_err.plot([], [], color="C3", lw=1.1)

@@ -9,10 +9,12 @@
 One look for the whole lab: every function applies :func:`style` (a seaborn theme, once)
 and returns its matplotlib ``Axes``, drawing on ``ax`` when given (so plots compose with
 ``plt.subplots``) or on a new figure.  Trajectories and loss curves of the same list get
-the same colours.  Axis limits come from ``problem.domain``, never from the data: a run
-that escapes does not rescale the plot.  A diverged run is drawn up to its last finite
-point, marked with an ``x``, and its label says where it diverged; no NaN reaches
-matplotlib.
+the same colours and line styles (:func:`series_styles`: the palette's colours differ in
+hue more than in lightness, so each series also gets its own dash pattern, and past four a
+marker, and the plots read in greyscale).  Colour maps are sequential, monotonic in
+lightness.  Axis limits come from ``problem.domain``, never from the data: a run that
+escapes does not rescale the plot.  A diverged run is drawn up to its last finite point,
+marked with an ``x``, and its label says where it diverged; no NaN reaches matplotlib.
 
 This is the only module of labkit that imports matplotlib and seaborn; ``import labkit``
 loads it on first use of ``lk.viz``.
@@ -25,9 +27,12 @@ import seaborn as sns
 
 from . import problems as _problems
 
-__all__ = ["contour", "loss_curves", "style", "trajectories"]
+__all__ = ["contour", "loss_curves", "series_styles", "style", "trajectories"]
 
-CMAP = "mako"                 # dark valleys, light walls: the paths' colours stand out on both
+CMAP = "mako"                 # dark valleys, light walls: the paths' colours stand out on both;
+                              # lightness rises monotonically, so it reads in greyscale
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _STYLED = False
 
 
@@ -130,9 +135,10 @@ def trajectories(problem, trajs, ax=None, labels=None):
     trajs = _as_list(trajs)
     names = _labels(trajs, labels)
     ax = contour(problem, ax=ax)
-    for tr, name, color in zip(trajs, names, _colors(len(trajs))):
+    for tr, name, st in zip(trajs, names, series_styles(len(trajs))):
+        color = st["color"]
         xy = _finite_prefix(np.asarray(tr.xs, dtype=np.float64)[:, :2])
-        ax.plot(xy[:, 0], xy[:, 1], color=color, lw=1.5, label=_with_status(name, tr), zorder=2)
+        ax.plot(xy[:, 0], xy[:, 1], lw=1.5, label=_with_status(name, tr), zorder=2, **st)
         if len(xy):
             ax.plot(xy[:1, 0], xy[:1, 1], ls="none", marker="o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3,
                     label="_nolegend_")
@@ -172,11 +178,12 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
         floor = 0.5 * positive.min() if positive.size else 1e-300
         curves = [np.where(c > 0, c, floor) for c in curves]
     log = use_gap or (bool(curves) and all(np.all(c > 0) for c in curves) and positive.size > 0)
-    for tr, name, color, y in zip(trajs, names, _colors(len(trajs)), curves):
+    for tr, name, st, y in zip(trajs, names, series_styles(len(trajs)), curves):
         steps = np.arange(y.size)
-        ax.plot(steps, y, color=color, lw=1.5, label=_with_status(name, tr))
+        ax.plot(steps, y, lw=1.5, label=_with_status(name, tr), **st)
         if tr.diverged and y.size:
-            ax.plot(steps[-1:], y[-1:], ls="none", marker="x", ms=9, mew=2.5, color=color, label="_nolegend_")
+            ax.plot(steps[-1:], y[-1:], ls="none", marker="x", ms=9, mew=2.5, color=st["color"],
+                    label="_nolegend_")
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("step")
@@ -221,6 +228,23 @@ def _colors(n):
     """The theme's palette in order (husl when it has too few colours)."""
     palette = sns.color_palette()
     return palette[:n] if n <= len(palette) else sns.color_palette("husl", n)
+
+
+def series_styles(n):
+    """``n`` dicts of ``plot`` keywords (``color``, ``ls``, and past four ``marker``, ``markevery``) that
+    tell ``n`` series apart in colour and in greyscale.
+
+    Colours are the theme's palette (:func:`_colors`); series ``k`` gets the dash pattern
+    ``LINESTYLES[k % 4]`` and, from the fifth on, a marker every tenth of the line, so no two of
+    the first 36 series look alike when the hues are lost.
+    """
+    out = []
+    for k, color in enumerate(_colors(n)):
+        st = {"color": color, "ls": LINESTYLES[k % len(LINESTYLES)]}
+        if k >= len(LINESTYLES):
+            st.update(marker=MARKERS[(k // len(LINESTYLES) - 1) % len(MARKERS)], markevery=0.1, ms=5)
+        out.append(st)
+    return out
 
 
 def _finite_prefix(a):

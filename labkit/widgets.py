@@ -352,16 +352,18 @@ class StepSizeExplorer(_LiveFigure):
         ax_loss.set_title("loss")
 
         self._step_line, = ax_step.plot([], [], color=colors[0], lw=1.2, label="|Δx|")
-        self._eff_line, = ax_step.plot([], [], color=colors[1], lw=1.2,
+        self._eff_line, = ax_step.plot([], [], color=colors[1], lw=1.2, ls="--",
                                        label="|Δx|/|g|")
         ax_step.set_yscale("log")
         ax_step.set_xlabel("step")
+        ax_step.set_ylabel("|Δx|, |Δx|/|g|")
         ax_step.set_title("step |Δx| and effective step |Δx|/|g|")
         ax_step.legend(loc="lower left", fontsize="x-small")
 
         self._split_lines, self._rate_lines = [], []
         ax_split.set_yscale("log")
         ax_split.set_xlabel("step")
+        ax_split.set_ylabel("|x - x*| along eigenvector")
         if self._lam is not None:
             for i, lam in enumerate(self._lam):
                 line, = ax_split.plot([], [], color=colors[i % len(colors)], lw=1.3,
@@ -848,14 +850,14 @@ class SignUpdateExplorer(_LiveFigure):
         self.fig = fig
         self.axes = {"path": ax_path, "dist": ax_dist, "coord": ax_coord, "state": ax_state}
         from . import viz
-        colors = viz._colors(len(self.rules))
-        self._colors = dict(zip(self.rules, colors))
+        styles = dict(zip(self.rules, viz.series_styles(len(self.rules))))
+        self._colors = {r: st["color"] for r, st in styles.items()}
         self._paths, self._marks, self._dists = {}, {}, {}
         for r in self.rules:
-            c = self._colors[r]
-            self._paths[r], = ax_path.plot([], [], color=c, lw=1.1, label=r)
+            c, st = self._colors[r], styles[r]
+            self._paths[r], = ax_path.plot([], [], lw=1.1, label=r, **st)
             self._marks[r], = ax_path.plot([], [], ls="none", marker="o", ms=6, color=c, mec="white", zorder=4)
-            self._dists[r], = ax_dist.plot([], [], color=c, lw=1.1, label=r)
+            self._dists[r], = ax_dist.plot([], [], lw=1.1, label=r, **st)
         self._box = Rectangle((0, 0), 0, 0, fill=False, ec="0.2", ls="--", lw=1.2, visible=False, zorder=3)
         ax_path.add_patch(self._box)
         # Legends outside the data area stay in the cached background (inside, they would have
@@ -868,10 +870,11 @@ class SignUpdateExplorer(_LiveFigure):
         ax_dist.set_ylabel("‖x - x*‖∞ / lr")
         ax_dist.set_title("distance to the minimiser, in steps of lr")
         self._one_line = ax_dist.axhline(1.0, color="0.3", lw=0.8, ls=":")
-        self._coord_lines = [ax_coord.plot([], [], lw=1.0, label=f"coordinate {i}")[0] for i in range(2)]
+        self._coord_lines = [ax_coord.plot([], [], lw=1.0, ls=ls, label=f"coordinate {i}")[0]
+                             for i, ls in enumerate(("-", "--"))]
         self._coord_cursor = ax_coord.axvline(0, color="0.4", lw=0.8)
         ax_coord.set_xlabel("step")
-        ax_coord.set_ylabel("|Δx_i| / lr  (x0: colour, x1: grey)")
+        ax_coord.set_ylabel("|Δx_i| / lr  (x0: colour, x1: grey --)")
         ax_coord.set_ylim(0.0, 2.5)             # fixed: exactly 1 is the lattice; larger steps are clipped
         ax_state.axis("off")
         self._state_text = ax_state.text(0.0, 1.0, "", family="monospace", fontsize=8.5, va="top", ha="left",
