@@ -453,7 +453,8 @@ def _edges(v):
     return np.exp(e) if _is_geometric(v) else e
 
 
-def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=None, **grids) -> StabilityMap:
+def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=None, progress: bool | None = None,
+                  **grids) -> StabilityMap:
     r"""Sweep two hyperparameters with :func:`labkit.sweep` and arrange the outcome as images.
 
     Exactly two keywords of ``grids`` must be 1-D grids (``lr=np.geomspace(1e-3, 1, 200)``,
@@ -468,6 +469,7 @@ def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=Non
     which :func:`heavy_ball_limit` and :func:`nesterov_limit` derive.  Note that a run counts
     as diverged only when it produces a non-finite value or leaves the problem's box: a
     slowly growing run near the boundary may still be "finite" after ``steps`` steps.
+    ``progress`` is :func:`labkit.sweep`'s (a bar when the sweep will take more than about a second).
 
     References: Polyak 1964; Goh, Distill 2017; Cohen et al., ICLR 2021.
     """
@@ -488,7 +490,7 @@ def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=Non
     from ._errors import DivergenceWarning
     with warnings.catch_warnings():         # diverged cells are what the map shows, not an accident
         warnings.simplefilter("ignore", DivergenceWarning)
-        frame = sweep(problem, rule, steps, x0, tol=tol, progress=False, **grids)
+        frame = sweep(problem, rule, steps, x0, tol=tol, progress=progress, **grids)
     (k0, v0), (k1, v1) = swept
     i0 = pd.Index(v0).get_indexer(frame[k0].to_numpy())
     i1 = pd.Index(v1).get_indexer(frame[k1].to_numpy())

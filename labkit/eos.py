@@ -242,7 +242,7 @@ def _hvp_of(model):
 
 def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_DEMO["steps"], *,
                       every: int = EOS_DEMO["every"], sharpness_iters: int = 20, method: str = "lanczos",
-                      x0=None, seed: int = 0) -> EdgeOfStability:
+                      x0=None, seed: int = 0, progress: bool | None = None) -> EdgeOfStability:
     r"""Full-batch gradient descent :math:`\theta_{k+1} = \theta_k - \eta \nabla L(\theta_k)` (float64), tracking the sharpness.
 
     The sharpness :math:`S(\theta_k) = \lambda_{max}(\nabla^2 L(\theta_k))` is computed every
@@ -256,6 +256,8 @@ def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_D
     ``model``: a network from :func:`labkit.nets.mlp` or a :class:`labkit.Problem` with a Hessian
     (or ``extras["hvp"]``); default :func:`demo_model` ``(seed)``.  ``x0`` overrides
     ``model.x0``.  A non-finite loss stops the run with a :class:`labkit.DivergenceWarning`.
+    A tqdm bar shows when the run will take more than about a second, judged from its first
+    ``every`` steps (``progress=True/False`` forces it).
 
     **The demo** (the defaults, ``EOS_DEMO``): a tanh MLP with widths (32, 32), 1218 parameters,
     squared loss on 40 points of two spirals (one turn, no noise), ``lr = 0.15``
@@ -316,12 +318,21 @@ def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_D
     value_and_grad, hvp_at = _value_and_grad_of(model), _hvp_of(model)
     threshold = 2.0 / lr
 
+    from .sweep import _progress
+
     t0 = time.perf_counter()
     loss = np.empty(steps + 1)
     s_steps, s_vals = [], []
     v = None
     k_last, theta_prev = steps, theta
+    show = None if progress is None else bool(progress)
+    bar = _progress(steps, bool(show), "edge_of_stability", "step")
     for k in range(steps + 1):
+        if k and k % every == 0:
+            if show is None:                # decide from the first block of steps (and its sharpness)
+                show = (time.perf_counter() - t0) * steps / k > 1.0
+                bar = _progress(steps, show, "edge_of_stability", "step")
+            bar.update(every)
         f, g = value_and_grad(theta)
         if not (math.isfinite(f) and np.all(np.isfinite(g))):
             warnings.warn(f"edge_of_stability: loss or gradient not finite at step {k} (lr={lr:g}); stopped there",
@@ -342,6 +353,7 @@ def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_D
         if k == steps:
             break
         theta_prev, theta = theta, theta - lr * g
+    bar.close()
     wall = time.perf_counter() - t0
     if k_last < 0:
         raise ValueError("edge_of_stability: the loss is not finite at x0")

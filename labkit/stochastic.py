@@ -90,12 +90,13 @@ class ScheduleComparison:
         """Mean loss gap per step (log scale) over the step-size multipliers.  Returns the two axes."""
         import matplotlib.pyplot as plt
 
+        from . import viz
         if axes is None:
             _, axes = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, height_ratios=(3, 1))
         ax, axm = axes
-        for name in self.curves.columns:
-            line, = ax.plot(self.curves.index, self.curves[name], lw=1.3, label=f"{name}: {self.final[name]:.3g}")
-            axm.plot(self.multipliers.index, self.multipliers[name], lw=1.3, color=line.get_color())
+        for name, st in zip(self.curves.columns, viz.series_styles(len(self.curves.columns))):
+            ax.plot(self.curves.index, self.curves[name], lw=1.3, label=f"{name}: {self.final[name]:.3g}", **st)
+            axm.plot(self.multipliers.index, self.multipliers[name], lw=1.3, **st)
         ax.set_yscale("log")
         ax.set_ylabel("mean f - f*")
         ax.set_title(f"{self.rule}, lr={self.lr:g}, mean over {self.seeds} noise seeds")
@@ -105,12 +106,14 @@ class ScheduleComparison:
         return ax, axm
 
 
-def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32, **hyperparameters):
+def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32, progress: bool | None = None,
+                        **hyperparameters):
     r"""Run ``rule`` under each of ``schedules`` (name -> :mod:`labkit.schedules` entry) over noise seeds.
 
     ``problem`` must have gradient noise (``problem.with_noise(...)``).  Every schedule
     sees the same noise for the same seed, so differences are the schedules', not luck's.
-    Returns a :class:`ScheduleComparison` of mean loss-gap curves and final gaps.
+    Returns a :class:`ScheduleComparison` of mean loss-gap curves and final gaps.  A tqdm bar
+    over the runs shows once the comparison has taken a second (``progress=True/False`` forces it).
 
     References: Loshchilov & Hutter, ICLR 2017 (cosine); Wen et al., 2024 (WSD).
     """
@@ -119,6 +122,7 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
     import pandas as pd
 
     from .run import _schedule, run
+    from .sweep import _progress_bar
 
     if not problem.noise:
         raise ValueError("schedule_comparison needs a noisy problem: problem.with_noise(std, seed)")
@@ -127,15 +131,17 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
     seed_list = _seed_list(seeds)
     ref = 0.0 if problem.f_star is None else float(problem.f_star)
     curves, mult = {}, {}
-    for name, sched in schedules.items():
-        total = np.zeros(int(steps) + 1)
-        for s in seed_list:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", DivergenceWarning)
-                tr = run(dataclasses.replace(problem, seed=s), rule, steps, schedule=sched, **hyperparameters)
-            total += tr.f - ref
-        curves[name] = total / len(seed_list)
-        mult[name] = _schedule(sched, int(steps))
+    with _progress_bar(len(schedules) * len(seed_list), progress, "schedule_comparison") as bar:
+        for name, sched in schedules.items():
+            total = np.zeros(int(steps) + 1)
+            for s in seed_list:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", DivergenceWarning)
+                    tr = run(dataclasses.replace(problem, seed=s), rule, steps, schedule=sched, **hyperparameters)
+                total += tr.f - ref
+                bar.update()
+            curves[name] = total / len(seed_list)
+            mult[name] = _schedule(sched, int(steps))
     curves = pd.DataFrame(curves)
     curves.index.name = "step"
     lr = float(hyperparameters.get("lr", np.nan))
@@ -143,7 +149,8 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
 
 
 def batch_size_scaling(problem, rule, batch_sizes, *, lr: float, noise_std: float, steps: int,
-                       scalings=("linear", "sqrt"), seeds=256, base_batch_size=None, **hyperparameters):
+                       scalings=("linear", "sqrt"), seeds=256, base_batch_size=None, progress: bool | None = None,
+                       **hyperparameters):
     r"""Mean final loss gap when the batch size grows and ``lr`` follows each scaling rule.
 
     Batch size :math:`B` sets the gradient noise to ``noise_std / sqrt(B)``; the step size
@@ -155,14 +162,15 @@ def batch_size_scaling(problem, rule, batch_sizes, *, lr: float, noise_std: floa
     with :func:`labkit.sweep` over ``seeds``; ``steps`` must be long enough to reach
     stationarity.  Returns a DataFrame: ``scaling``, ``batch_size``, ``lr``, ``noise_std``,
     ``loss`` (mean over seeds) and ``loss_sem`` (its standard error), and ``relative``
-    (loss over the base batch's loss under the same scaling).
+    (loss over the base batch's loss under the same scaling).  A tqdm bar over the sweeps shows
+    once the call has taken a second (``progress=True/False`` forces it).
 
     References: Goyal et al., 2017; Malladi et al., NeurIPS 2022.
     """
     import pandas as pd
 
     from .schedules import scale_lr_for_batch
-    from .sweep import sweep
+    from .sweep import _progress_bar, sweep
 
     batch_sizes = [float(b) for b in batch_sizes]
     if not batch_sizes or min(batch_sizes) <= 0:
@@ -171,17 +179,19 @@ def batch_size_scaling(problem, rule, batch_sizes, *, lr: float, noise_std: floa
     seed_list = _seed_list(seeds)
     ref = 0.0 if problem.f_star is None else float(problem.f_star)
     rows = []
-    for scaling in scalings:
-        for b in batch_sizes:
-            step = scale_lr_for_batch(lr, b, base, scaling)
-            std = float(noise_std) / math.sqrt(b)
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", DivergenceWarning)
-                frame = sweep(problem.with_noise(std), rule, steps, lr=step, seed=np.array(seed_list),
-                              progress=False, **hyperparameters)
-            gap = frame["f_final"].to_numpy(dtype=np.float64) - ref
-            rows.append({"scaling": scaling, "batch_size": b, "lr": step, "noise_std": std,
-                         "loss": float(gap.mean()), "loss_sem": float(gap.std(ddof=1) / math.sqrt(gap.size))})
+    with _progress_bar(len(scalings) * len(batch_sizes), progress, "batch_size_scaling", "sweep") as bar:
+        for scaling in scalings:
+            for b in batch_sizes:
+                step = scale_lr_for_batch(lr, b, base, scaling)
+                std = float(noise_std) / math.sqrt(b)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", DivergenceWarning)
+                    frame = sweep(problem.with_noise(std), rule, steps, lr=step, seed=np.array(seed_list),
+                                  progress=False, **hyperparameters)
+                gap = frame["f_final"].to_numpy(dtype=np.float64) - ref
+                rows.append({"scaling": scaling, "batch_size": b, "lr": step, "noise_std": std,
+                             "loss": float(gap.mean()), "loss_sem": float(gap.std(ddof=1) / math.sqrt(gap.size))})
+                bar.update()
     out = pd.DataFrame(rows)
     base_loss = out[out.batch_size == base].set_index("scaling")["loss"]
     out["relative"] = out["loss"] / out["scaling"].map(base_loss)

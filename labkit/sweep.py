@@ -133,9 +133,16 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _progress(total, enabled, desc):
+def _progress(total, enabled, desc, unit="run", delay=0.0):
     from tqdm.auto import tqdm
-    return tqdm(total=total, disable=not enabled, desc=desc, unit="run", leave=False)
+    return tqdm(total=total, disable=not enabled, desc=desc, unit=unit, leave=False, delay=delay)
+
+
+def _progress_bar(total, progress, desc, unit="run"):
+    """labkit's tqdm bar for a loop with no cheap cost estimate: ``progress=None`` shows it once
+    the loop has run for a second (quick calls print nothing), ``True`` from the start, ``False``
+    never.  ``tqdm.auto``: a widget in Jupyter, text on stderr elsewhere; gone when done."""
+    return _progress(total, progress is None or bool(progress), desc, unit, 1.0 if progress is None else 0.0)
 
 
 def _sweep_compiled(problem, name, rules, inner, lane_lr, lane_x0, lane_seed, sched, tol, progress):

@@ -395,19 +395,24 @@ def run_episode(policy, seed: int, n_steps: int = 300, **env_kw):
     return info, mus, total
 
 
-def evaluate(policy, seeds=range(5), n_steps: int = 300, **env_kw) -> Evaluation:
+def evaluate(policy, seeds=range(5), n_steps: int = 300, *, progress: bool | None = None,
+             **env_kw) -> Evaluation:
     """Run ``policy`` (a :class:`Policy`, :class:`BudgetRule`, a fixed mu, or anything with
     ``act(obs, info)``) on each seed for ``n_steps`` decisions (the paper tests 300:
-    30 yr).  Deterministic: counts and errors repeat exactly on one machine."""
+    30 yr).  Deterministic: counts and errors repeat exactly on one machine.  A tqdm bar
+    over the seeds shows once the call has taken a second (``progress=True/False`` forces it)."""
+    from .sweep import _progress_bar
     agent = _as_agent(policy)
     seeds = np.array(list(seeds), dtype=int)
     E, S, V, W, F = (np.empty(len(seeds)) for _ in range(5))
     M = np.full((len(seeds), n_steps), np.nan)
-    for k, seed in enumerate(seeds):
-        info, mus, _ = run_episode(agent, int(seed), n_steps, **env_kw)
-        E[k] = 1.0 if info["failed"] else abs(info["energy_error"])
-        S[k], V[k], W[k], F[k] = info["steps"], info["evals"], info["wall_s"], info["failed"]
-        M[k, :len(mus)] = mus
+    with _progress_bar(len(seeds), progress, f"evaluate {getattr(agent, 'name', 'policy')}", "episode") as bar:
+        for k, seed in enumerate(seeds):
+            info, mus, _ = run_episode(agent, int(seed), n_steps, **env_kw)
+            E[k] = 1.0 if info["failed"] else abs(info["energy_error"])
+            S[k], V[k], W[k], F[k] = info["steps"], info["evals"], info["wall_s"], info["failed"]
+            M[k, :len(mus)] = mus
+            bar.update()
     return Evaluation(getattr(agent, "name", type(agent).__name__), seeds, E, S.astype(int), V.astype(int), W,
                       F.astype(bool), M)
 
