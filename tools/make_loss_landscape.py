@@ -203,9 +203,10 @@ for r in paths:
        "2015): a bump between the two solutions means a barrier, none means they are linearly connected."),
     code('''
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-for label, (p0, p1) in {"x0 -> sgd": (net.x0, a), "x0 -> adam": (net.x0, b), "sgd -> adam": (a, b)}.items():
+pairs = {"x0 -> sgd": (net.x0, a), "x0 -> adam": (net.x0, b), "sgd -> adam": (a, b)}
+for (label, (p0, p1)), style in zip(pairs.items(), lk.viz.series_styles(len(pairs))):   # dashes: greyscale-safe
     it = ls.interpolate_1d(net, p0, p1, n=101)
-    ax.semilogy(it.alphas, it.loss, label=label)
+    ax.semilogy(it.alphas, it.loss, label=label, **style)
 ax.axvline(0, color="0.5", lw=0.8)
 ax.axvline(1, color="0.5", lw=0.8)
 ax.set(xlabel="α", ylabel="loss", title="L((1-α) a + α b)")
