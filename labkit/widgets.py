@@ -121,6 +121,7 @@ class _LiveFigure:
             # (defeating the blit), and the draw_event hook's own painting would queue the next
             # draw, forever.  The explorers ask for the draws they need.
             fig.stale_callback = None
+            fig.canvas.header_visible = False      # ipympl's "Figure 1" line above every explorer
             return fig
         # Not registered with pyplot: no figure piles up, nothing is shown twice inline.
         from matplotlib.backends.backend_agg import FigureCanvasAgg
