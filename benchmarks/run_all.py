@@ -19,7 +19,10 @@ Sections (method and anchors: ../shared/spec/numba-performance.md):
 * ``landscape``: basin maps, a 100 x 100 slice of a network, LandscapeExplorer
   (``bench_landscape.py``);
 * ``labs``: the separable, landscape and three-body explorers' slider latency and the RL
-  environment's overhead (``bench_labs.py``).
+  environment's overhead (``bench_labs.py``);
+* ``browser``: every explorer's key press (or click) -> changed canvas pixels in JupyterLab,
+  headless chromium, beside a plain ipympl figure's full draw and blit (``bench_browser.py``;
+  skipped without playwright/chromium).
 
 Every figure is a median over interleaved, shuffled rounds (``_timing.py``): thread CPU
 time for single-threaded code, wall time for multi-threaded code and start-up.
@@ -50,6 +53,8 @@ SECTIONS = {
                   "REBOUND IAS15 (Pythagorean: default rule; figure-eight: GLOBAL)"),
     "landscape": ("Loss landscapes: basin maps, network slices, LandscapeExplorer", None),
     "labs": ("The other labs' explorers: one slider move (Agg, thread CPU time); the RL environment", None),
+    "browser": ("Key press -> pixels in JupyterLab (headless chromium, ipympl; wall time in the page, ms)",
+                "ipympl full draw (reference)"),
 }
 
 
@@ -120,8 +125,9 @@ def table(rows: list[Row], base_name: str | None) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="run,sweep,coldstart,widgets,threebody,landscape,labs",
-                    help="comma-separated sections: run, sweep, coldstart, widgets, threebody, landscape, labs (default: all)")
+    ap.add_argument("--only", default="run,sweep,coldstart,widgets,threebody,landscape,labs,browser",
+                    help="comma-separated sections: run, sweep, coldstart, widgets, threebody, landscape, labs, browser "
+                         "(default: all)")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per table (default 7)")
     ap.add_argument("--repeats", type=int, default=5, help="fresh processes per cold-start figure (default 5)")
     ap.add_argument("--json", default=str(ROOT / "build" / "bench.json"), help="where to write the results")
@@ -152,7 +158,7 @@ def main(argv=None) -> int:
         elif name == "widgets":
             import bench_widgets
             rows, raw = bench_widgets.measure(rounds=args.rounds)
-        elif name in ("threebody", "landscape", "labs"):
+        elif name in ("threebody", "landscape", "labs", "browser"):
             import importlib
             rows, raw = importlib.import_module(f"bench_{name}").measure(rounds=args.rounds)
         else:
