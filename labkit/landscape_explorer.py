@@ -87,6 +87,7 @@ class LandscapeExplorer(_LiveFigure):
         self._build_figure()
         self._build_controls()
         self._draw(render=False)
+        self._freeze_layout()
 
     # ------------------------------------------------------------------ checks
 

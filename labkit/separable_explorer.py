@@ -139,7 +139,8 @@ class SeparableExplorer(_LiveFigure):
         ax_angle.set_title("angle (purple, solid) and normalised margin (green, dashed)")
 
         self._r_line, = ax_r.plot([], [], color="tab:brown", lw=1.2, marker=".", ms=3)
-        ax_r.axhline(1.0, color="r", ls="--", lw=1)
+        # r = 1 moves on screen as the log y-limits change: repainted with the data
+        self._r_one = ax_r.axhline(1.0, color="r", ls="--", lw=1)
         ax_r.set_yscale("log")
         ax_r.set_xlabel("step")
         ax_r.set_ylabel("r = |Δx|/ρ_a")
@@ -154,19 +155,8 @@ class SeparableExplorer(_LiveFigure):
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         self._animate([ax_loss.yaxis, ax_angle.yaxis, ax_r.yaxis, self._boundary, self._arrow,
                        self._loss_line, self._err_line, self._angle_line, self._margin_line, self._r_line,
-                       *self._t_marks])
+                       self._r_one, *self._t_marks])
         _ = steps
-
-    def _freeze_layout(self):
-        fig = self.fig
-        fig.set_layout_engine("constrained")
-        # not canvas.draw(): under ipympl a draw before display leaves a broken first image
-        fig.draw_without_rendering()
-        self._background = None
-        fig.set_layout_engine("none")
-        for ax in (*self.axes.values(), self._ax_err, self._ax_margin):
-            ax.title.set_y(ax.title.get_position()[1])
-            ax._autotitlepos = False
 
     # ------------------------------------------------------------------ controls
 

@@ -132,6 +132,7 @@ class ThreeBodyExplorer(_LiveFigure):
         self._build_figure()
         self._build_controls()
         self._draw(render=False)
+        self._freeze_layout()
 
     # ------------------------------------------------------------------ parameters
 

@@ -129,6 +129,32 @@ class _LiveFigure:
         FigureCanvasAgg(fig)
         return fig
 
+    def _freeze_layout(self):
+        """Lay out once, then pin titles and axis labels where they are.
+
+        Constrained layout, automatic title placement and automatic axis-label placement
+        each measure every tick label's extent on every draw: together more than half of a
+        redraw.  A slider move changes only the data and the limits, so the layout of the
+        first draw is kept.
+        """
+        fig = self.fig
+        fig.set_layout_engine("constrained")
+        # Not canvas.draw(): under ipympl a draw before the canvas is displayed stores its
+        # image without the data-URL prefix, and the browser then shows nothing.
+        fig.draw_without_rendering()               # lays out and places titles and labels
+        self._background = None                    # nothing was rendered: no background to blit on
+        fig.set_layout_engine("none")
+        for ax in fig.axes:
+            inv = ax.transAxes.inverted()
+            ax.title.set_y(ax.title.get_position()[1])
+            ax._autotitlepos = False               # as set_title(y=...) does
+            if ax.get_xlabel():
+                x, y_px = ax.xaxis.label.get_position()      # x in axes units, y in pixels
+                ax.xaxis.set_label_coords(x, inv.transform((0.0, y_px))[1])
+            if ax.get_ylabel():
+                x_px, y = ax.yaxis.label.get_position()
+                ax.yaxis.set_label_coords(inv.transform((x_px, 0.0))[0], y)
+
     def _animate(self, artists):
         self._animated = [a for a in artists if a is not None]
         for artist in self._animated:
@@ -165,6 +191,10 @@ class _LiveFigure:
         for artist in self._animated:
             self.fig.draw_artist(artist)
         canvas.blit(self.fig.bbox)
+        # The canvas now shows the current state.  Left stale, the figure would get a full
+        # draw from pyplot's post-execute hook (ipykernel triggers it after every comm message
+        # under plt.ion()): a second, slower frame for every slider move.
+        self.fig.stale = False
 
     def _refresh(self, full: bool = False):
         if self._output is not None:               # no live canvas: show a fresh picture
@@ -403,32 +433,6 @@ class StepSizeExplorer(_LiveFigure):
                        *self._split_lines, *self._rate_lines,
                        ax_step.get_legend(), ax_split.get_legend(), self._limits_text])
         self._connect("button_press_event", self._on_press)
-
-    def _freeze_layout(self):
-        """Lay out once, then pin titles and axis labels where they are.
-
-        Constrained layout, automatic title placement and automatic axis-label placement
-        each measure every tick label's extent on every draw: together more than half of a
-        redraw.  A slider move changes only the data and the limits, so the layout of the
-        first draw is kept.
-        """
-        fig = self.fig
-        fig.set_layout_engine("constrained")
-        # Not canvas.draw(): under ipympl a draw before the canvas is displayed stores its
-        # image without the data-URL prefix, and the browser then shows nothing.
-        fig.draw_without_rendering()               # lays out and places titles and labels
-        self._background = None                    # nothing was rendered: no background to blit on
-        fig.set_layout_engine("none")
-        for ax in self.axes.values():
-            inv = ax.transAxes.inverted()
-            ax.title.set_y(ax.title.get_position()[1])
-            ax._autotitlepos = False               # as set_title(y=...) does
-            if ax.get_xlabel():
-                x, y_px = ax.xaxis.label.get_position()      # x in axes units, y in pixels
-                ax.xaxis.set_label_coords(x, inv.transform((0.0, y_px))[1])
-            if ax.get_ylabel():
-                x_px, y = ax.yaxis.label.get_position()
-                ax.yaxis.set_label_coords(inv.transform((x_px, 0.0))[0], y)
 
     # ------------------------------------------------------------------ controls
 
@@ -687,6 +691,7 @@ class StabilityMapExplorer(_LiveFigure):
         a0, a1 = smap.axis0, smap.axis1
         self.select(a0[len(a0) // 2] if value0 is None else value0,
                     a1[len(a1) // 2] if value1 is None else value1, render=False)
+        self._freeze_layout()
 
     @property
     def trajectory(self):
@@ -787,6 +792,7 @@ class SignUpdateExplorer(_LiveFigure):
         self._build_figure()
         self._build_controls()
         self._draw(render=False)
+        self._freeze_layout()
 
     # ------------------------------------------------------------------ parameters
 
