@@ -24,7 +24,7 @@ cells = [
          "\n"
          "import labkit as lk\n"
          "from labkit import separable as sep\n"
-         "from labkit.separable_explorer import SeparableExplorer\n"
+         "from labkit.widgets import SeparableExplorer\n"
          "\n"
          "problem = lk.problems.separable_logistic(n=100, d=2, margin=0.05, seed=0)\n"
          "u, mu = problem.extras[\"max_margin\"]\n"

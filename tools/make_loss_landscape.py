@@ -36,7 +36,7 @@ import numpy as np
 
 import labkit as lk
 from labkit import landscape as ls
-from labkit.landscape_explorer import LandscapeExplorer    # also lk.widgets.LandscapeExplorer
+from labkit.widgets import LandscapeExplorer
 '''),
     md("## The explorer\n\n"
        "Three optimizers from one start (click the contour to move it), one step size for all. The step "

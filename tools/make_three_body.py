@@ -30,7 +30,7 @@ cells = [
          "import labkit.threebody as tb\n"
          "import labkit.timestep_rl as rl\n"
          "from labkit import analysis as an\n"
-         "from labkit.threebody_explorer import ThreeBodyExplorer   # also lk.widgets.ThreeBodyExplorer"),
+         "from labkit.widgets import ThreeBodyExplorer"),
     md("## The explorer\n\n"
        "Orbits up to the time slider, every sample coloured by the step size in effect there "
        "(dark = small: the close encounters), the step size and the energy error against time. "
