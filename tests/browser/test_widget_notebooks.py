@@ -42,6 +42,19 @@ def _wait(page, js: str, timeout_s: float, failure: str, arg=None, console=()):
         pytest.fail(f"{failure} (waited {timeout_s:.0f} s){_console(console)}")
 
 
+def _click(page, canvas, row: WidgetNotebook) -> None:
+    """Click ``row.click`` (fractions of the axes ``row.click_axes``, x right, y up) on the canvas.
+
+    page.mouse, not canvas.click(): ipympl's rubber-band canvas lies on top of the figure and
+    takes the mouse events, which Playwright's actionability check would call intercepted."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    bounds = page.evaluate(KERNEL_EVAL, f"tuple(float(v) for v in {row.click_axes}.get_position().bounds)")
+    x0, y0, w, h = (float(v) for v in bounds.strip("()").split(","))
+    fx, fy = row.click
+    page.mouse.click(box["x"] + (x0 + fx * w) * box["width"], box["y"] + (1 - y0 - fy * h) * box["height"])
+
+
 def _console(console) -> str:
     errors = [m for m in console if m.startswith(("error", "pageerror"))]
     return ("\nbrowser console errors:\n  " + "\n  ".join(errors[-10:])) if errors else ""
@@ -95,31 +108,41 @@ def test_slider_updates_status_and_canvas(row: WidgetNotebook, page, lab):   # p
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         canvas.screenshot(path=str(SCREENSHOTS / f"{row.stem}-before.png"))
 
-        slider = cell.locator(row.slider).first
-        slider.scroll_into_view_if_needed()
-        readout = slider.locator(".widget-readout")
-        readout_before = readout.inner_text()
-        assert before == row.formatted(float(readout_before)), (
-            f"{row.name}: before the key presses the status says {before_text!r}, the slider {readout_before!r}")
-        slider.locator(".noUi-handle").first.focus()
-        t0 = time.perf_counter()
-        for _ in range(row.presses):
-            page.keyboard.press(row.key)
-        readout_after = readout.inner_text()
-        assert readout_after != readout_before, (
-            f"{row.name}: {row.presses} x {row.key} did not move the slider (readout {readout_before!r})")
-        expected = row.formatted(float(readout_after))      # what the slider now holds, as the status writes it
-        assert expected != before, (
-            f"{row.name}: the slider moved ({readout_before} -> {readout_after}) but that formats as "
-            f"{expected!r}, the same as before: press more keys")
+        if row.click is not None:
+            action = f"a click at {row.click} of {row.click_axes}"
+            t0 = time.perf_counter()
+            _click(page, canvas, row)
+            got = _poll(lambda: row.status_value(status.text_content()) not in (None, before), 15)
+            assert got, (f"{row.name}: the status did not change within 15 s of {action}: "
+                         f"{status.text_content()!r}{_console(console)}")
+            expected = row.status_value(status.text_content())
+        else:
+            action = f"{row.presses} x {row.key}"
+            slider = cell.locator(row.slider).first
+            slider.scroll_into_view_if_needed()
+            readout = slider.locator(".widget-readout")
+            readout_before = readout.inner_text()
+            assert before == row.formatted(float(readout_before)), (
+                f"{row.name}: before the key presses the status says {before_text!r}, the slider {readout_before!r}")
+            slider.locator(".noUi-handle").first.focus()
+            t0 = time.perf_counter()
+            for _ in range(row.presses):
+                page.keyboard.press(row.key)
+            readout_after = readout.inner_text()
+            assert readout_after != readout_before, (
+                f"{row.name}: {row.presses} x {row.key} did not move the slider (readout {readout_before!r})")
+            expected = row.formatted(float(readout_after))      # what the slider now holds, as the status writes it
+            assert expected != before, (
+                f"{row.name}: the slider moved ({readout_before} -> {readout_after}) but that formats as "
+                f"{expected!r}, the same as before: press more keys")
 
-        got = _poll(lambda: row.status_value(status.text_content()) == expected, 15)
-        assert got, (f"{row.name}: the status did not report the slider's value {expected!r} (readout "
-                     f"{readout_after!r}) within 15 s; before: {before_text!r}, now: {status.text_content()!r}"
-                     f"{_console(console)}")
+            got = _poll(lambda: row.status_value(status.text_content()) == expected, 15)
+            assert got, (f"{row.name}: the status did not report the slider's value {expected!r} (readout "
+                         f"{readout_after!r}) within 15 s; before: {before_text!r}, now: {status.text_content()!r}"
+                         f"{_console(console)}")
         t["keys->status"] = time.perf_counter() - t0
         _wait(page, "([c, b]) => c.toDataURL() !== b", 15, f"{row.name}: the canvas pixels did not change after "
-              f"{row.presses} x {row.key} (status: {status.text_content()!r})",
+              f"{action} (status: {status.text_content()!r})",
               arg=[canvas.element_handle(), before_px], console=console)
         t["keys->pixels changed"] = time.perf_counter() - t0
         _wait(page, KERNEL_IDLE, 15, f"{row.name}: the kernel did not go idle after the key presses (still "

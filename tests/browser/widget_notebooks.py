@@ -10,6 +10,9 @@ regression baseline's small parameters injected), runs all cells, focuses the ro
    that expression), and
 2. the pixels of ``canvas`` changed.
 
+A row with ``click`` clicks that point of its figure instead (StabilityMapExplorer: a cell
+of the map); the status must then report a new value, equal to ``kernel_value``.
+
 Screenshots of the canvas go to build/screenshots/<notebook stem>-{before,after}.png.
 
 A new widget notebook joins by adding a row to NOTEBOOKS, e.g.
@@ -58,6 +61,10 @@ class WidgetNotebook:
     # None: the small parameters of its regression baseline, data/baselines/<stem>.json, if any.
     parameters: dict | None = None
     timeout_s: float = 45.0      # for opening the notebook and for running all cells, each
+    # A click instead of key presses: (x, y) as fractions of the axes ``click_axes`` (a Python
+    # expression, read in the kernel), x right, y up; ``slider`` then only finds the cell.
+    click: tuple[float, float] | None = None
+    click_axes: str = ""
 
     @property
     def stem(self) -> str:
@@ -94,6 +101,20 @@ NOTEBOOKS: list[WidgetNotebook] = [
                "import labkit as lk\n"
                "from labkit.widgets import StepSizeExplorer\n"
                "ex = StepSizeExplorer(lk.problems.quadratic(), rules=(\"sgd\", \"adam\"), steps=500)\n"
+               "ex.widget"),
+    ),
+    # StabilityMapExplorer's control is a click on the map: it shows that cell's run, and its
+    # status the cell's lr (notebook 01's row moves the StepSizeExplorer above it).
+    WidgetNotebook(
+        "smoke_stability_map_explorer.ipynb", slider=".labkit-status", presses=0,
+        click=(0.2, 0.8), click_axes="ex.axes['map']", kernel_value="ex.trajectory.rule.lr",
+        cells=("%matplotlib widget",
+               "import numpy as np\n"
+               "import labkit as lk\n"
+               "problem = lk.problems.quadratic(eigs=(1, 10), angle=0.5)\n"
+               "smap = lk.analysis.stability_map(problem, \"sgd\", 300, lr=np.geomspace(1e-3, 1.0, 60),\n"
+               "                                 momentum=np.linspace(0.0, 0.99, 60))\n"
+               "ex = lk.widgets.StabilityMapExplorer(smap, 0.3, 0.9)\n"
                "ex.widget"),
     ),
     WidgetNotebook("01_step_sizes.ipynb", slider=LR, presses=5, key="ArrowLeft"),
