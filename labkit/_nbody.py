@@ -641,3 +641,65 @@ def ias15(m, G, d, x, v, cx, cv, mem, s, c, p, t_end, max_steps, record, ht, hdt
         for j in range(7):
             for i in range(N):
                 b[j, i] = pred[j, i] + corr[j, i]
+
+
+# ----------------------------------------------------------------------------- one RL decision
+
+@njit(nogil=True, **JIT)
+def hermite_decision(m, G, d, x, v, cx, cv, mem, s, c, p, mu, t_nom, exact, max_steps, ht, e0, x_scale,
+                     err_floor, eout, obs):
+    """One decision of ``labkit.timestep_rl.TimestepEnv`` in one call (Python calls cost ~1 us
+    each, and a decision made four of them): Hermite with ``p[0] = mu`` to ``t_nom``, the
+    relative energy error, and the 13-number observation written to ``obs``.
+
+    ``exact``: stop at ``t_nom``.  Otherwise natural ends: the whole steps that fit (target
+    ``t_nom + h/2``, a guard should steps grow), then single natural steps until within
+    ``h/2`` of ``t_nom`` (``h``: the step the rule proposes there); no shortened step, and
+    no step at all when one spans more than the interval.  Returns ``(ok, err)``; ``err`` is
+    ``inf`` when the integration failed or the energy is not finite.
+    """
+    ok = True
+    p[0] = mu
+    if exact:
+        ok = hermite(m, G, d, x, v, cx, cv, mem, s, c, p, t_nom, max_steps, False, ht, ht) == DONE
+    else:
+        if c[C_MEMKIND] != HERMITE:             # first call: evaluate the force and jerk
+            ok = hermite(m, G, d, x, v, cx, cv, mem, s, c, p, s[S_T], 1, False, ht, ht) == DONE
+        budget = max_steps
+        while ok:
+            h = mu * s[S_AUX]
+            t = s[S_T]
+            if not (h > 0.0 and math.isfinite(h)):
+                ok = False
+                break
+            rem = t_nom - t
+            if rem <= 0.5 * h:
+                break
+            fit = rem / h - 0.5
+            if fit >= 1.0:                      # whole steps that fit, at most up to t_nom + h/2
+                n = budget if fit >= budget else int(fit)
+                status = hermite(m, G, d, x, v, cx, cv, mem, s, c, p, t_nom + 0.5 * h, n, False, ht, ht)
+                budget -= n
+            else:                               # one natural step (ends past t_nom - h/2)
+                status = hermite(m, G, d, x, v, cx, cv, mem, s, c, p, t + h, 1, False, ht, ht)
+                budget -= 1
+            if (status != DONE and status != MAX_STEPS) or budget <= 0:
+                ok = False
+    err = math.inf
+    if ok:
+        energies(m, G, d, x.reshape(1, -1), v.reshape(1, -1), eout)
+        err = (eout[0] - e0) / abs(e0)
+        if not math.isfinite(err):
+            err = math.inf
+    for i in range(6):
+        obs[i] = x[i] / x_scale
+        obs[6 + i] = v[i]
+    e = abs(err)
+    if not math.isfinite(e):
+        le = 0.0
+    elif e > err_floor:
+        le = math.log10(e)
+    else:
+        le = math.log10(err_floor)
+    obs[12] = -le / 10.0
+    return ok, err

@@ -170,69 +170,25 @@ class TimestepEnv:
         st = self.state
         before_steps, before_err = st.steps, self.err
         self.i += 1
-        t_nom = self.i * self.interval
-        t0 = time.perf_counter()
-        ok = self._chunk(mu, t_nom)
-        self.wall += time.perf_counter() - t0
-        if ok:
-            sy = self.system
-            nb.energies(sy.m, sy.G, sy.d, st.xf.reshape(1, -1), st.vf.reshape(1, -1), self._eout)
-            err = (self._eout[0] - sy.e0) / abs(sy.e0)
-        else:
-            err = math.inf
-        failed = not (ok and math.isfinite(err))
-        self.err = err if not failed else math.inf
-        n = st.steps - before_steps
-        r = reward(before_err, self.err, n, w_cost=self.w_cost)
-        self.done = failed or abs(self.err) > self.max_error or self.i >= self.n_steps
-        info = {"t": st.t, "mu": mu, "steps": st.steps, "evals": st.evals, "chunk_steps": n,
-                "energy_error": self.err, "wall_s": self.wall, "failed": failed}
-        return self.observe(), r, self.done, info
-
-    def _chunk(self, mu: float, t_nom: float) -> bool:
-        """Advance with Hermite(mu) to t_nom: exactly (``exact``), or to the first natural step
-        boundary at or after t_nom - h/2 (h: the step the rule proposes there).
-
-        Natural ends: take the whole steps that fit (``max_steps``, target t_nom + h/2 as a
-        guard should steps grow), then single natural steps until within h/2 of t_nom.  Two
-        or three kernel calls a chunk, no shortened step; a chunk may take no step at all
-        when one step spans more than the interval (mu = 0.1 far from encounters).
-        """
-        st = self.state
-        p = self._p
-        p[0] = mu
-        kern = nb.hermite
         args = self._args
         if args is None or args[3] is not st.xf:        # built once per state (~1 us saved a call)
             sy = self.system
-            args = self._args = (sy.m, sy.G, sy.d, st.xf, st.vf, st.cx, st.cv, st.mem, st.s, st.c, p)
-        if self.exact:
-            status = kern(*args, t_nom, self.max_chunk_steps, False, self._ht, self._ht)
-            return status == nb.DONE
-        s, c = st.s, st.c
-        if c[nb.C_MEMKIND] != nb.HERMITE:               # first call: evaluate the force and jerk
-            status = kern(*args, s[nb.S_T], 1, False, self._ht, self._ht)
-            if status != nb.DONE:
-                return False
-        budget = self.max_chunk_steps
-        while True:
-            h = mu * s[nb.S_AUX]
-            t = s[nb.S_T]
-            if not (h > 0.0 and math.isfinite(h)):
-                return False
-            rem = t_nom - t
-            if rem <= 0.5 * h:
-                return True
-            n = int(rem / h - 0.5)
-            if n >= 1:                              # whole steps that fit, at most up to t_nom + h/2
-                n = min(n, budget)
-                status = kern(*args, t_nom + 0.5 * h, n, False, self._ht, self._ht)
-                budget -= n
-            else:                                   # one natural step (ends past t_nom - h/2)
-                status = kern(*args, t + h, 1, False, self._ht, self._ht)
-                budget -= 1
-            if status not in (nb.DONE, nb.MAX_STEPS) or budget <= 0:
-                return False
+            args = self._args = (sy.m, sy.G, sy.d, st.xf, st.vf, st.cx, st.cv, st.mem, st.s, st.c, self._p)
+        obs = np.empty(13)
+        t0 = time.perf_counter()
+        # One compiled call integrates to the decision time (natural step ends, or exactly),
+        # evaluates the energy error and writes the observation (see nb.hermite_decision).
+        _, err = nb.hermite_decision(*args, mu, self.i * self.interval, self.exact, self.max_chunk_steps,
+                                     self._ht, self.system.e0, X_SCALE, ERR_FLOOR, self._eout, obs)
+        self.wall += time.perf_counter() - t0
+        failed = not math.isfinite(err)
+        self.err = err
+        n = st.steps - before_steps
+        r = reward(before_err, err, n, w_cost=self.w_cost)
+        self.done = failed or abs(err) > self.max_error or self.i >= self.n_steps
+        info = {"t": st.t, "mu": mu, "steps": st.steps, "evals": st.evals, "chunk_steps": n,
+                "energy_error": err, "wall_s": self.wall, "failed": failed}
+        return obs, r, self.done, info
 
 
 # ----------------------------------------------------------------------------- policies
