@@ -5,7 +5,6 @@
   (its sin/cos per step cost ~10x Himmelblau's polynomial);
 * slice: ``lk.landscape.slice_2d`` of a ReLU MLP on two moons (40 points, widths (96, 96):
   9,794 parameters), 100 x 100 points, filter-normalised directions (wall time; target <= 5 s);
-  the batched forward (``torch.baddbmm``) against ``MLP.f_batch`` (``torch.func.vmap``);
 * widget: ``LandscapeExplorer.update(lr=...)`` with 3 rules x 500 steps on Himmelblau,
   blitted over the cached contour on Agg (thread CPU time; target <= 50 ms), and a scrubber move.
 
@@ -25,7 +24,6 @@ def measure(rounds: int = 5):
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
     matplotlib.use("Agg")
-    import numpy as np
 
     import labkit as lk
     from labkit import landscape as ls
@@ -35,17 +33,10 @@ def measure(rounds: int = 5):
     net = lk.nets.mlp(lk.nets.moons(40), widths=(96, 96), activation="relu")
     d1, d2 = ls.random_directions(net, net.x0, seed=0)
 
-    def slice_vmap():                           # the same slice through MLP.f_batch (vmap)
-        A, B = np.meshgrid(np.linspace(-1, 1, 100), np.linspace(-1, 1, 100))
-        coef = np.column_stack([A.ravel(), B.ravel()])
-        for lo in range(0, 10_000, 512):
-            net.f_batch(net.x0 + coef[lo:lo + 512, :1] * d1 + coef[lo:lo + 512, 1:] * d2)
-
     heavy = interleaved({
         "basins himmelblau": lambda: ls.basins(him, "sgd", 1000, n=300, lr=0.01),
         "basins rastrigin": lambda: ls.basins(ras, "sgd", 1000, n=300, lr=0.002),
         "slice": lambda: ls.slice_2d(net, net.x0, d1, d2, span=1.0, n=100, progress=False),
-        "slice vmap": slice_vmap,
     }, rounds=rounds, min_sample_s=0.0, max_calls=1)
 
     ex = LandscapeExplorer(rules=("sgd", "adam", "rmsprop"), steps=500, lr=0.01)
@@ -61,8 +52,6 @@ def measure(rounds: int = 5):
             heavy["basins rastrigin"], "wall", 1.0, "s", ""),
         row(SECTION, f"slice_2d: ReLU MLP, {net.n_params:,} parameters, 40 points, 100 x 100 (wall)",
             heavy["slice"], "wall", 1.0, "s", "<= 5"),
-        row(SECTION, "the same slice through MLP.f_batch (torch.func.vmap), for scale (wall)",
-            heavy["slice vmap"], "wall", 1.0, "s", ""),
         row(SECTION, "LandscapeExplorer: lr slider -> 3 rules x 500 steps re-run, all views blitted (CPU)",
             light["lr"], "cpu", 1e3, "ms", "<= 50"),
         row(SECTION, "LandscapeExplorer: step scrubber (no re-run; markers + Hessian directions blitted) (CPU)",

@@ -125,10 +125,6 @@ def test_slice_centre_and_rows(relu_net):
     for j in (0, 3, 8):
         row = [net.f(c + a * d1 + s.betas[j] * d2) for a in s.alphas]
         np.testing.assert_allclose(s.loss[j], row, rtol=1e-13, atol=0)
-    # the batched forward equals MLP.f_batch, both losses
-    ce = lk.nets.mlp(lk.nets.spirals(30), widths=(5,), activation="tanh", loss="cross_entropy")
-    T = ce.x0 + 0.3 * np.random.default_rng(1).standard_normal((20, ce.n_params))
-    np.testing.assert_allclose(ls._mlp_batch(ce)(T), ce.f_batch(T), rtol=1e-14, atol=0)
     # a Problem: vectorised f
     p = lk.problems.rosenbrock_nd(6)
     e1, e2 = ls.random_directions(p, p.x_star, seed=1)
