@@ -56,6 +56,9 @@ def check_gradient(problem, points=None, *, n: int = 8, seed: int = 0) -> Gradie
     (polynomials, ``exp``, ``sin``, ``log``, ...; not ``abs``, ``maximum`` or comparisons).
     Otherwise (compiled problems too) central differences, good to about 1e-8.
 
+    It costs ``d`` evaluations of ``f`` per point (central differences: ``2 d``): a check
+    for problems of a few to a few hundred coordinates, not for a network's parameters.
+
     Returns ``GradientCheck(error, method, points)``; ``error`` is the largest
     :math:`|g_i - \partial_i f| / \max(1, |\partial_i f|)`.
 

@@ -60,7 +60,8 @@ def _other_values(control):
     if isinstance(control, W.Checkbox):
         return [not control.value]
     if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons)):
-        return [v for _, v in control._options_full if v != control.value]   # (label, value) pairs
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]   # labels or (label, value)
+        return [v for v in values if v != control.value]
     if isinstance(control, W.FloatLogSlider):
         lg = control.base ** (min(control.max, max(control.min, _log(control) + control.step)))
         return [lg] if lg != control.value else []
