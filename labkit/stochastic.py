@@ -95,8 +95,9 @@ class ScheduleComparison:
             _, axes = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True, height_ratios=(3, 1))
         ax, axm = axes
         for name, st in zip(self.curves.columns, viz.series_styles(len(self.curves.columns))):
-            ax.plot(self.curves.index, self.curves[name], lw=1.3, label=f"{name}: {self.final[name]:.3g}", **st)
-            axm.plot(self.multipliers.index, self.multipliers[name], lw=1.3, **st)
+            viz.space_markers(ax.plot(self.curves.index, self.curves[name], lw=1.3,
+                                      label=f"{name}: {self.final[name]:.3g}", **st))
+            viz.space_markers(axm.plot(self.multipliers.index, self.multipliers[name], lw=1.3, **st))
         ax.set_yscale("log")
         ax.set_ylabel("mean f - f*")
         ax.set_title(f"{self.rule}, lr={self.lr:g}, mean over {self.seeds} noise seeds")

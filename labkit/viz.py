@@ -27,7 +27,7 @@ import seaborn as sns
 
 from . import problems as _problems
 
-__all__ = ["contour", "loss_curves", "series_styles", "style", "trajectories"]
+__all__ = ["contour", "loss_curves", "series_styles", "space_markers", "style", "trajectories"]
 
 CMAP = "mako"                 # dark valleys, light walls: the paths' colours stand out on both;
                               # lightness rises monotonically, so it reads in greyscale
@@ -138,7 +138,7 @@ def trajectories(problem, trajs, ax=None, labels=None):
     for tr, name, st in zip(trajs, names, series_styles(len(trajs))):
         color = st["color"]
         xy = _finite_prefix(np.asarray(tr.xs, dtype=np.float64)[:, :2])
-        ax.plot(xy[:, 0], xy[:, 1], lw=1.5, label=_with_status(name, tr), zorder=2, **st)
+        space_markers(ax.plot(xy[:, 0], xy[:, 1], lw=1.5, label=_with_status(name, tr), zorder=2, **st))
         if len(xy):
             ax.plot(xy[:1, 0], xy[:1, 1], ls="none", marker="o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3,
                     label="_nolegend_")
@@ -180,7 +180,7 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
     log = use_gap or (bool(curves) and all(np.all(c > 0) for c in curves) and positive.size > 0)
     for tr, name, st, y in zip(trajs, names, series_styles(len(trajs)), curves):
         steps = np.arange(y.size)
-        ax.plot(steps, y, lw=1.5, label=_with_status(name, tr), **st)
+        space_markers(ax.plot(steps, y, lw=1.5, label=_with_status(name, tr), **st))
         if tr.diverged and y.size:
             ax.plot(steps[-1:], y[-1:], ls="none", marker="x", ms=9, mew=2.5, color=st["color"],
                     label="_nolegend_")
@@ -245,6 +245,19 @@ def series_styles(n):
             st.update(marker=MARKERS[(k // len(LINESTYLES) - 1) % len(MARKERS)], markevery=0.1, ms=5)
         out.append(st)
     return out
+
+
+def space_markers(lines, n: int = 10):
+    """About ``n`` markers on each of ``lines`` that has a marker: every ``len // n``-th point.
+
+    :func:`series_styles`' own ``markevery=0.1`` spaces markers by distance along the line on
+    screen, which crowds them on a line that oscillates (a sign method near its minimiser).
+    Call this once the line holds its data (again after ``set_data``).
+    """
+    for line in lines:
+        if line.get_marker() not in (None, "None", "", " "):
+            line.set_markevery(max(1, len(line.get_xdata()) // n))
+    return lines
 
 
 def _finite_prefix(a):

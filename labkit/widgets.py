@@ -925,7 +925,8 @@ class SignUpdateExplorer(_LiveFigure):
         self.b2_slider = W.FloatSlider(value=s["b2"], min=0.0, max=0.9999, step=0.0001, description="b2",
                                        readout_format=".4f")
         self.wd_slider = W.FloatSlider(value=s["weight_decay"], min=0.0, max=5.0, step=0.01,
-                                       description="weight decay", readout_format=".2f")
+                                       description="weight decay", readout_format=".2f",
+                                       style={"description_width": "initial"})   # not cut to "weight de..."
         self.decay_box = W.Checkbox(value=s["decay"], description="decay the step (cosine)")
         self.steps_slider = self._steps_slider(s["steps"])
         self.scrubber = W.IntSlider(value=s["step"], min=0, max=s["steps"], description="step")
@@ -1047,6 +1048,8 @@ class SignUpdateExplorer(_LiveFigure):
                 d, r_ = _positive(np.max(np.abs(xy - xstar), axis=1) / lr)
                 self._dists[r].set_data(np.arange(d.size), d)
                 rng = _merge(rng, r_)
+        from . import viz
+        viz.space_markers([*self._paths.values(), *self._dists.values()])
         ax = self.axes["dist"]
         ax.set_xlim(0, max(s["steps"], 1))
         _set_log_ylim(ax, rng)

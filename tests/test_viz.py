@@ -138,3 +138,22 @@ def test_loss_curves_plain_f_when_asked_or_f_star_unknown():
     tr2 = lk.run(unknown, lk.optim.sgd(lr=0.1), 100)
     ax = lk.viz.loss_curves([tr2])
     assert ax.get_ylabel() == "$f$"
+
+
+def test_markers_are_spaced_by_index_not_by_path_length():
+    """From the fifth series on, series get markers; on an oscillating line (signSGD at its
+    minimiser) spacing by distance along the line put hundreds on top of each other."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    p = lk.problems.quadratic(eigs=(1, 10))
+    trajs = [lk.run(p, "sign_sgd", 1000, lr=lr) for lr in (0.01, 0.02, 0.03, 0.04, 0.05)]
+    ax = lk.viz.loss_curves(trajs)
+    marked = [line for line in ax.get_lines() if line.get_marker() not in (None, "None", "", " ")
+              and line.get_label() != "_nolegend_"]
+    assert len(marked) == 1                                   # the fifth series
+    assert marked[0].get_markevery() == 1001 // 10
+    ax = lk.viz.trajectories(p, trajs)
+    path = [line for line in ax.get_lines() if line.get_label().startswith(trajs[4].label)][0]
+    assert path.get_markevery() == 1001 // 10
+    plt.close("all")
