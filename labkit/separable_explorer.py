@@ -125,7 +125,8 @@ class SeparableExplorer(_LiveFigure):
         self._err_line, = self._ax_err.plot([], [], color="tab:red", lw=1.2, ls="--", label="training error")
         self._ax_err.set_ylim(-0.02, 0.6)
         self._ax_err.set_ylabel("training error")
-        ax_loss.set_title("loss (blue, solid) vs training error (red, dashed)")
+        self._ax_err.grid(False)                 # one grid per panel: the left axis's
+        ax_loss.set_title("loss (solid) and training error (dashed)")
 
         self._angle_line, = ax_angle.plot([], [], color="tab:purple", lw=1.5)
         ax_angle.set_yscale("log")
@@ -136,7 +137,8 @@ class SeparableExplorer(_LiveFigure):
         self._ax_margin.set_ylim(-1.0, 1.1)
         self._ax_margin.axhline(1.0, color="tab:green", ls=":", lw=1)
         self._ax_margin.set_ylabel("margin / max margin")
-        ax_angle.set_title("angle (purple, solid) and normalised margin (green, dashed)")
+        self._ax_margin.grid(False)
+        ax_angle.set_title("angle to max margin (solid), margin (dashed)")
 
         self._r_line, = ax_r.plot([], [], color="tab:brown", lw=1.2, marker=".", ms=3)
         # r = 1 moves on screen as the log y-limits change: repainted with the data
