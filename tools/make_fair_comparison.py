@@ -1,8 +1,5 @@
 """Write notebooks/07_fair_comparison.ipynb (run by hand after editing; the notebook is what is committed)."""
-import nbformat as nbf
-
-md = nbf.v4.new_markdown_cell
-code = nbf.v4.new_code_cell
+from nbgen import code, md, write
 
 cells = [
     md("# A fair optimizer comparison, at toy scale\n\n"
@@ -174,8 +171,4 @@ cells = [
     md("## What this notebook used"),
     code("lk.cite()"),
 ]
-nb = nbf.v4.new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    "language_info": {"name": "python"}})
-nbf.write(nb, "notebooks/07_fair_comparison.ipynb")
-print("wrote notebooks/07_fair_comparison.ipynb")
+write(cells, "07_fair_comparison.ipynb")

@@ -1,11 +1,5 @@
 """Write notebooks/03_loss_landscape.ipynb (run by hand after editing; the notebook is what is committed)."""
-import nbformat as nbf
-
-md = nbf.v4.new_markdown_cell
-
-
-def code(src, **kw):
-    return nbf.v4.new_code_cell(src.strip("\n"), **kw)
+from nbgen import code, md, write
 
 
 cells = [
@@ -252,8 +246,4 @@ lk.record("rescaling_max_diff", {"raw": demo.max_diff_raw, "filtered": demo.max_
        "Rules and problems:"),
     code("lk.cite()"),
 ]
-nb = nbf.v4.new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    "language_info": {"name": "python"}})
-nbf.write(nb, "notebooks/03_loss_landscape.ipynb")
-print("wrote notebooks/03_loss_landscape.ipynb")
+write(cells, "03_loss_landscape.ipynb")

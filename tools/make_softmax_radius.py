@@ -1,8 +1,5 @@
 """Write notebooks/05_softmax_safe_steps.ipynb (run by hand after editing; the notebook is what is committed)."""
-import nbformat as nbf
-
-md = nbf.v4.new_markdown_cell
-code = nbf.v4.new_code_cell
+from nbgen import code, md, write
 
 cells = [
     md("# A safe step radius for cross-entropy\n\n"
@@ -117,8 +114,4 @@ cells = [
     md("## What this notebook used"),
     code("lk.cite()"),
 ]
-nb = nbf.v4.new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    "language_info": {"name": "python"}})
-nbf.write(nb, "notebooks/05_softmax_safe_steps.ipynb")
-print("wrote notebooks/05_softmax_safe_steps.ipynb")
+write(cells, "05_softmax_safe_steps.ipynb")

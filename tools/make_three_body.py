@@ -1,8 +1,5 @@
 """Write notebooks/06_three_body.ipynb (run by hand after editing; the notebook is what is committed)."""
-import nbformat as nbf
-
-md = nbf.v4.new_markdown_cell
-code = nbf.v4.new_code_cell
+from nbgen import code, md, write
 
 cells = [
     md("# The three-body lab\n\n"
@@ -175,9 +172,4 @@ cells = [
        "the run, and the rule sees it only afterwards."),
 ]
 
-nb = nbf.v4.new_notebook()
-nb["cells"] = cells
-nb["metadata"] = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                  "language_info": {"name": "python"}}
-nbf.write(nb, "notebooks/06_three_body.ipynb")
-print("wrote notebooks/06_three_body.ipynb")
+write(cells, "06_three_body.ipynb")

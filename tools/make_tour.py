@@ -1,8 +1,5 @@
 """Write notebooks/00_tour.ipynb (run once by hand; the notebook is what is committed)."""
-import nbformat as nbf
-
-md = nbf.v4.new_markdown_cell
-code = nbf.v4.new_code_cell
+from nbgen import code, md, write
 
 cells = [
     md("# labkit: a tour\n\n"
@@ -86,8 +83,4 @@ cells = [
          "    print(f\"{r.name:14s} {r.reference}\")\n"
          "print(f\"{problem.name:14s} {problem.reference}\")"),
 ]
-nb = nbf.v4.new_notebook(cells=cells, metadata={
-    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    "language_info": {"name": "python"}})
-nbf.write(nb, "notebooks/00_tour.ipynb")
-print("wrote notebooks/00_tour.ipynb")
+write(cells, "00_tour.ipynb")
