@@ -220,6 +220,12 @@ def push(record, c, ht, hdt, t, h):
         c[C_HIST] = k + 1
 
 
+# Each integrator below repeats the head of its loop (stop at t_end, a full history or
+# max_steps) and its tail (count the step, advance t, record, check finiteness) on purpose.
+# Factored into two shared kernels, called or inlined at Numba-IR level, the same
+# trajectories bit for bit ran slower: Hermite 1.8x, leapfrog 2.3x, RK4 1.5x (2026-12-01).
+
+
 # ----------------------------------------------------------------------------- leapfrog
 
 @njit(nogil=True, **JIT)
