@@ -55,6 +55,20 @@ def _click(page, canvas, row: WidgetNotebook) -> None:
     page.mouse.click(box["x"] + (x0 + fx * w) * box["width"], box["y"] + (1 - y0 - fy * h) * box["height"])
 
 
+def _open(page, lab, row: WidgetNotebook):
+    """Open ``row``'s notebook with an idle kernel; (the browser console's log, timings)."""
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:500]))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"[:500]))
+    t0 = time.perf_counter()
+    page.goto(lab.notebook_url(row.name))
+    _wait(page, KERNEL_IDLE, row.timeout_s, f"{row.name}: JupyterLab did not open it with an idle kernel",
+          console=console)
+    t = {"open->kernel idle": time.perf_counter() - t0}
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")    # room for the figure
+    return console, t
+
+
 def _console(console) -> str:
     errors = [m for m in console if m.startswith(("error", "pageerror"))]
     return ("\nbrowser console errors:\n  " + "\n  ".join(errors[-10:])) if errors else ""
@@ -62,16 +76,7 @@ def _console(console) -> str:
 
 @pytest.mark.parametrize("row", ROWS)
 def test_slider_updates_status_and_canvas(row: WidgetNotebook, page, lab):   # page first: skips before starting lab
-    console: list[str] = []
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:500]))
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"[:500]))
-    t: dict[str, float] = {}
-    t0 = time.perf_counter()
-    page.goto(lab.notebook_url(row.name))
-    _wait(page, KERNEL_IDLE, row.timeout_s, f"{row.name}: JupyterLab did not open it with an idle kernel",
-          console=console)
-    t["open->kernel idle"] = time.perf_counter() - t0
-    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")    # room for the figure
+    console, t = _open(page, lab, row)
 
     try:
         t0 = time.perf_counter()
@@ -165,16 +170,7 @@ def test_slider_updates_status_and_canvas(row: WidgetNotebook, page, lab):   # p
 
 @pytest.mark.parametrize("row", FIGURE_ROWS)
 def test_every_figure_is_drawn(row: WidgetNotebook, page, lab):
-    console: list[str] = []
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"[:500]))
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"[:500]))
-    t: dict[str, float] = {}
-    t0 = time.perf_counter()
-    page.goto(lab.notebook_url(row.name))
-    _wait(page, KERNEL_IDLE, row.timeout_s, f"{row.name}: JupyterLab did not open it with an idle kernel",
-          console=console)
-    t["open->kernel idle"] = time.perf_counter() - t0
-    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    console, t = _open(page, lab, row)
     try:
         t0 = time.perf_counter()
         page.evaluate(RUN_ALL)
