@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import unknown_name
+from ._errors import check_int, unknown_name
 
 __all__ = ["EOS_DEMO", "METHODS", "RATIO_BAND", "EdgeOfStability", "demo_model", "edge_of_stability", "lanczos",
            "top_eigenvalue"]
@@ -33,11 +33,6 @@ METHODS = ("lanczos", "power")
 
 
 # ----------------------------------------------------------------------------- top eigenvalue
-
-def _check_int(value, name, lo):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
 
 
 def lanczos(apply, n: int, iters: int = 30, *, v0=None, seed: int = 0):
@@ -58,8 +53,8 @@ def lanczos(apply, n: int, iters: int = 30, *, v0=None, seed: int = 0):
 
     Reference: C. Lanczos, 1950; Golub & Van Loan, Matrix Computations, 4th ed., Sec. 10.1.
     """
-    n = _check_int(n, "n", 1)
-    m = min(_check_int(iters, "iters", 1), n)
+    n = check_int("n", n, 1)
+    m = min(check_int("iters", iters, 1), n)
     if v0 is None:
         v0 = np.random.default_rng(seed).standard_normal(n)
     q = np.asarray(v0, dtype=np.float64).reshape(-1)
@@ -111,7 +106,7 @@ def top_eigenvalue(hvp, theta, method: str = "lanczos", iters: int = 20, *, seed
     """
     if method not in METHODS:
         raise unknown_name("method", method, METHODS)
-    iters = _check_int(iters, "iters", 1)
+    iters = check_int("iters", iters, 1)
     if return_vector and method != "lanczos":
         raise ValueError("return_vector=True needs method='lanczos'")
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
@@ -303,9 +298,9 @@ def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_D
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}") from None
     if not (math.isfinite(lr) and lr > 0.0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    steps = _check_int(steps, "steps", 1)
-    every = _check_int(every, "every", 1)
-    sharpness_iters = _check_int(sharpness_iters, "sharpness_iters", 1)
+    steps = check_int("steps", steps, 1)
+    every = check_int("every", every, 1)
+    sharpness_iters = check_int("sharpness_iters", sharpness_iters, 1)
     if method not in METHODS:
         raise unknown_name("method", method, METHODS)
     if model is None:

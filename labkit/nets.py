@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import unknown_name
+from ._errors import check_int, check_nonneg, unknown_name
 
 __all__ = ["ACTIVATIONS", "LOSSES", "Dataset", "MLP", "mlp", "moons", "spirals"]
 
@@ -41,21 +41,6 @@ class Dataset(NamedTuple):
 
 # ----------------------------------------------------------------------------- datasets
 
-def _check_int(value, name, lo):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
-def _check_nonneg(value, name):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}") from None
-    if not (math.isfinite(v) and v >= 0.0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
-
 
 def _shuffled(X, y, rng):
     order = rng.permutation(len(y))
@@ -75,8 +60,8 @@ def moons(n: int = 40, noise: float = 0.1, seed: int = 0) -> Dataset:
 
     Reference: the two-moons toy of scikit-learn's ``make_moons`` (Pedregosa et al., JMLR 12, 2011).
     """
-    n = _check_int(n, "n", 2)
-    noise = _check_nonneg(noise, "noise")
+    n = check_int("n", n, 2)
+    noise = check_nonneg("noise", noise)
     n0 = n - n // 2
     t0, t1 = np.linspace(0.0, math.pi, n0), np.linspace(0.0, math.pi, n // 2)
     X = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1.0 - np.cos(t1), 0.5 - np.sin(t1)]])
@@ -100,9 +85,9 @@ def spirals(n: int = 40, turns: float = 1.0, noise: float = 0.0, seed: int = 0) 
     Reference: K. J. Lang, M. J. Witbrock, "Learning to tell two spirals apart", Proc. 1988
     Connectionist Models Summer School.
     """
-    n = _check_int(n, "n", 2)
-    turns = _check_nonneg(turns, "turns")
-    noise = _check_nonneg(noise, "noise")
+    n = check_int("n", n, 2)
+    turns = check_nonneg("turns", turns)
+    noise = check_nonneg("noise", noise)
     parts = []
     for cls, m, sign in ((0, n - n // 2, 1.0), (1, n // 2, -1.0)):
         s = np.arange(1, m + 1) / m
@@ -372,7 +357,7 @@ def mlp(dataset=None, widths=(32, 32), activation: str = "tanh", loss: str = "ms
     if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
         widths = (widths,)
     try:
-        widths = tuple(_check_int(w, "each width", 1) for w in widths)
+        widths = tuple(check_int("each width", w, 1) for w in widths)
     except TypeError:
         raise ValueError(f"widths must be a tuple of integers >= 1, got {widths!r}") from None
     y_arr = np.asarray(y)
@@ -392,7 +377,7 @@ def mlp(dataset=None, widths=(32, 32), activation: str = "tanh", loss: str = "ms
         targets = y_arr.astype(np.float64).reshape(n, -1)
         if not np.all(np.isfinite(targets)):
             raise ValueError("dataset y must be finite")
-    scale = _check_nonneg(init_scale, "init_scale")
+    scale = check_nonneg("init_scale", init_scale)
 
     dims = (X.shape[1],) + widths + (targets.shape[1],)
     rng = np.random.default_rng(seed)

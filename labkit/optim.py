@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ._errors import unknown_name
+from ._errors import check_int, unknown_name
 from ._jit import JIT, fma, lerp, power_step, sign
 
 NHP = 16       # length of the engine's hyperparameter vector (whole-vector rules use more)
@@ -863,12 +863,6 @@ def loss_adaptive_gd(lr=1.0) -> Rule:
                  reference="Zhang, Wu, Lin & Bartlett, arXiv:2504.04105, 2025")
 
 
-def _count(name, value, lo=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 _CLOVA = "clovaai/AdamP"
 
 
@@ -966,7 +960,7 @@ def muon(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_decay=0.0, ad
     """
     lr, mu = _lr(lr), _beta("momentum", momentum)
     nesterov, adjusted = _flag("nesterov", nesterov), _flag("adjusted_lr", adjusted_lr)
-    steps = _count("ns_steps", ns_steps)
+    steps = check_int("ns_steps", ns_steps, 1)
     wd = _num("weight_decay", weight_decay, 0.0)
     a_lr = _lr(adamw_lr) if adamw_lr != 0 else 0.0
     a_b1, a_b2 = _beta("adamw_b1", adamw_b1), _beta("adamw_b2", adamw_b2)
@@ -1002,7 +996,7 @@ def swan(lr=1e-3, ns_steps=10, eps=1e-8) -> Rule:
     Reference: C. Ma, W. Gong, M. Scetbon, E. Meeds, 'SWAN: SGD with Normalization and
     Whitening Enables Stateless LLM Training', ICML 2025 (arXiv:2412.13148).
     """
-    return _rule("swan", SWAN, dict(lr=_lr(lr), ns_steps=_count("ns_steps", ns_steps), eps=_num("eps", eps, 0.0)),
+    return _rule("swan", SWAN, dict(lr=_lr(lr), ns_steps=check_int("ns_steps", ns_steps, 1), eps=_num("eps", eps, 0.0)),
                  (int(ns_steps), float(eps)), reference="Ma, Gong, Scetbon & Meeds, ICML 2025 (arXiv:2412.13148)",
                  vstep="swan_vstep")
 
@@ -1024,7 +1018,7 @@ def sinkgd(lr=1e-3, iterations=5) -> Rule:
     Reference: M. Scetbon, C. Ma, W. Gong, E. Meeds, 'Gradient Multi-Normalization for
     Stateless and Scalable LLM Training', NeurIPS 2025 (arXiv:2502.06742).
     """
-    return _rule("sinkgd", SINKGD, dict(lr=_lr(lr), iterations=_count("iterations", iterations)),
+    return _rule("sinkgd", SINKGD, dict(lr=_lr(lr), iterations=check_int("iterations", iterations, 1)),
                  (int(iterations),), reference="Scetbon, Ma, Gong & Meeds, NeurIPS 2025 (arXiv:2502.06742)",
                  vstep="sinkgd_vstep")
 
@@ -1090,10 +1084,10 @@ def sophia(lr=6e-2, b1=0.96, b2=0.99, rho=1e-2, weight_decay=0.0, eps=1e-12, upd
     lr, b1, b2 = _lr(lr), _beta("b1", b1), _beta("b2", b2)
     rho = _num("rho", rho, 0.0, None, lo_open=True)
     wd, eps = _num("weight_decay", weight_decay, 0.0), _num("eps", eps, 0.0, None, lo_open=True)
-    period = _count("update_period", update_period)
+    period = check_int("update_period", update_period, 1)
     if estimator not in _ESTIMATORS:
         raise unknown_name("estimator of sophia:", estimator, _ESTIMATORS)
-    seed = _count("seed", seed, lo=0)
+    seed = check_int("seed", seed, 0)
     return _rule("sophia", SOPHIA, dict(lr=lr, b1=b1, b2=b2, rho=rho, weight_decay=wd, eps=eps,
                                         update_period=period, estimator=estimator, seed=seed),
                  (b1, b2, rho, wd, eps, period),

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from ._errors import check_int
 from ._jit import INLINE, JIT
 
 # Kernel ids for the engine's dispatch (labkit/_engine.py). -1 = user-defined problem.
@@ -473,7 +474,7 @@ def rosenbrock_nd(n: int = 10, a: float = 1.0, b: float = 100.0, *, noise: float
     4 <= n <= 7 there is also a local minimum near :math:`(-1, 1, \dots, 1)`.
     Start: :math:`x_i = -1.2` for odd i, 1 for even i (the classic start).
     """
-    n = _check_dim(n, "n", 2)
+    n = check_int("n", n, 2)
     if a != 1.0:
         raise ValueError("rosenbrock_nd supports a = 1 only (x_star is known in closed form there)")
     x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
@@ -527,7 +528,7 @@ def rastrigin(n: int = 2, A: float = 10.0, *, noise: float = 0.0, seed: int = 0)
 
     Global minimum :math:`f^* = 0` at 0; domain :math:`[-5.12, 5.12]^n`.
     """
-    n = _check_dim(n, "n", 1)
+    n = check_int("n", n, 1)
     return _builtin(RASTRIGIN, [A], name=f"rastrigin({n})", dim=n, x0=np.full(n, 2.2), x_star=np.zeros(n),
                     f_star=0.0, domain=((-5.12, 5.12), (-5.12, 5.12)),
                     reference="L. A. Rastrigin, Systems of extremal control, 1974; H. Muehlenbein et al., Parallel Computing 17, 1991.",
@@ -583,7 +584,7 @@ def styblinski_tang(n: int = 2, *, noise: float = 0.0, seed: int = 0) -> Problem
 
     Global minimum at :math:`x_i = -2.903534...`, :math:`f^* = -39.16617 n`; 2^n local minima.
     """
-    n = _check_dim(n, "n", 1)
+    n = check_int("n", n, 1)
     roots = np.sort(np.roots([2.0, 0.0, -16.0, 2.5]).real)   # the two minima per coordinate: roots[0], roots[2]
     xs = np.full(n, _ST_XMIN)
     f_star = float(styblinski_tang_value(xs))
@@ -595,7 +596,6 @@ def styblinski_tang(n: int = 2, *, noise: float = 0.0, seed: int = 0) -> Problem
                     reference="M. A. Styblinski, T.-S. Tang, 'Experiments in nonconvex optimization', "
                               "Neural Networks 3(4):467-483, 1990.",
                     description="2^n local minima", noise=noise, seed=seed)
-
 
 
 _DIFFGRAD_REF = ("S. R. Dubey, S. Chakraborty, S. K. Roy, S. Mukherjee, S. K. Singh, B. B. Chaudhuri, "
@@ -663,12 +663,6 @@ def styblinski_tang_value(x):
     return 0.5 * float(np.sum(x ** 4 - 16 * x ** 2 + 5 * x))
 
 
-def _check_dim(n, name, lo):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {n!r}")
-    return int(n)
-
-
 #: name -> constructor, for lookup by name and the contract tests.
 registry = {
     "rosenbrock": rosenbrock,
@@ -683,7 +677,6 @@ registry = {
     "diffgrad_f2": diffgrad_f2,
     "diffgrad_f3": diffgrad_f3,
 }
-
 
 
 def evaluate_rows(f, points) -> np.ndarray:

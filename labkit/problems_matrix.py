@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from .problems import Problem
+from ._errors import check_int
 
 __all__ = [
     "softmax_regression",
@@ -324,7 +325,7 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
     Reference: C. M. Bishop, Pattern Recognition and Machine Learning, Springer, 2006, Sec. 4.3.4;
     GNB: H. Liu et al., arXiv:2305.14342, 2023.
     """
-    n, d, k = _check_int(n, "n", 1), _check_int(d, "d", 1), _check_int(k, "k", 2)
+    n, d, k = check_int("n", n, 1), check_int("d", d, 1), check_int("k", k, 2)
     l2 = _check_l2(l2)
     ss_data, ss_teacher, ss_x0 = np.random.SeedSequence(int(seed)).spawn(3)
     rng = np.random.default_rng(ss_data)
@@ -519,7 +520,7 @@ def separable_logistic(n: int = 100, d: int = 2, margin: float = 0.1, seed: int 
 
     Reference: D. Soudry et al., JMLR 19(70), 2018; A. Tyurin, arXiv:2412.08424, 2024.
     """
-    n, d = _check_int(n, "n", 1), _check_int(d, "d", 1)
+    n, d = check_int("n", n, 1), check_int("d", d, 1)
     margin = float(margin)
     if not (0.0 <= margin < 1.0):
         raise ValueError(f"margin must be in [0, 1) (points lie in [-1, 1]^d), got {margin!r}")
@@ -650,10 +651,10 @@ def two_layer_linear(d_in: int = 4, hidden: int = 3, d_out: int = 2, n: int = 10
     S. Ganguli, 'Exact solutions to the nonlinear dynamics of learning in deep linear neural
     networks', ICLR 2014.
     """
-    d_in, hidden, d_out, n = (_check_int(v, s, 1) for v, s in
+    d_in, hidden, d_out, n = (check_int(s, v, 1) for v, s in
                               ((d_in, "d_in"), (hidden, "hidden"), (d_out, "d_out"), (n, "n")))
     rmax = min(d_in, d_out)
-    rank = min(d_in, hidden, d_out) if rank is None else _check_int(rank, "rank", 1)
+    rank = min(d_in, hidden, d_out) if rank is None else check_int("rank", rank, 1)
     if rank > rmax:
         raise ValueError(f"rank must be <= min(d_in, d_out) = {rmax}, got {rank}")
     ss_data, ss_teacher, ss_x0 = np.random.SeedSequence(int(seed)).spawn(3)
@@ -781,7 +782,7 @@ def scale_invariant(k: int = 3, d: int = 4, seed: int = 0, *, coupling: float = 
     Reference: B. Heo, S. Chun, S. J. Oh, D. Han, S. Yun, G. Kim, Y. Uh, J.-W. Ha, 'AdamP: Slowing Down
     the Slowdown for Momentum Optimizers on Scale-invariant Weights', ICLR 2021.
     """
-    k, d = _check_int(k, "k", 1), _check_int(d, "d", 2)
+    k, d = check_int("k", k, 1), check_int("d", d, 2)
     ss_u, ss_x0 = np.random.SeedSequence(int(seed)).spawn(2)
     U = np.random.default_rng(ss_u).standard_normal((k, d))
     U /= np.linalg.norm(U, axis=1, keepdims=True)
@@ -804,11 +805,6 @@ def scale_invariant(k: int = 3, d: int = 4, seed: int = 0, *, coupling: float = 
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _check_int(v, name, lo):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-    return int(v)
 
 
 def _check_l2(l2):

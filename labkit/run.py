@@ -8,7 +8,7 @@ import numpy as np
 
 from . import citations as _cite
 from . import optim as _optim
-from ._errors import DivergenceWarning
+from ._errors import DivergenceWarning, check_int, check_nonneg
 from .problems import Problem
 
 
@@ -78,9 +78,7 @@ class Trajectory:
 
 
 def _steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    return int(steps)
+    return check_int("steps", steps, 0)
 
 
 def _start(problem: Problem, x0) -> np.ndarray:
@@ -118,13 +116,7 @@ def _schedule(schedule, steps) -> np.ndarray:
 
 
 def _tol(tol) -> float:
-    try:
-        tol = float(tol)
-    except (TypeError, ValueError):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}") from None
-    if not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    return tol
+    return check_nonneg("tol", tol)
 
 
 def _seeds(seeds) -> np.ndarray:

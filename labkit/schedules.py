@@ -16,6 +16,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._errors import check_int
+
 __all__ = ["Schedule", "constant", "step", "exponential", "cosine", "linear", "wsd", "power", "refined",
            "scale_lr_for_batch"]
 
@@ -43,12 +45,6 @@ class Schedule:
         return f"{self.name}({args})"
 
 
-def _count(name, v, lo=0):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-    return int(v)
-
-
 def _ratio(name, v):
     v = float(v)
     if not (math.isfinite(v) and 0.0 <= v <= 1.0):
@@ -70,7 +66,7 @@ def constant() -> Schedule:
 
 def step(step_size: int, gamma: float = 0.1) -> Schedule:
     r"""Step decay, :math:`m(s) = \gamma^{\lfloor s / \mathrm{step\_size} \rfloor}` (torch ``StepLR``)."""
-    step_size = _count("step_size", step_size, 1)
+    step_size = check_int("step_size", step_size, 1)
     gamma = _ratio("gamma", gamma)
     return Schedule("step", lambda s: gamma ** np.floor(s / step_size), dict(step_size=step_size, gamma=gamma),
                     "torch.optim.lr_scheduler.StepLR")
@@ -92,7 +88,7 @@ def cosine(total: int, warmup: int = 0, floor: float = 0.0) -> Schedule:
     rising again (torch's is periodic).  Reference: I. Loshchilov, F. Hutter, 'SGDR:
     Stochastic Gradient Descent with Warm Restarts', ICLR 2017.
     """
-    total, warmup, r = _count("total", total, 1), _count("warmup", warmup), _ratio("floor", floor)
+    total, warmup, r = check_int("total", total, 1), check_int("warmup", warmup, 0), _ratio("floor", floor)
     if warmup >= total:
         raise ValueError(f"warmup ({warmup}) must be smaller than total ({total})")
 
@@ -111,7 +107,7 @@ def linear(total: int, warmup: int = 0, floor: float = 0.0) -> Schedule:
     Reference: A. Defazio, A. Cutkosky, H. Mehta, K. Mishchenko, 'When, Why and How Much?
     Adaptive Learning Rate Scheduling by Refinement', arXiv:2310.07831, 2023.
     """
-    total, warmup, r = _count("total", total, 1), _count("warmup", warmup), _ratio("floor", floor)
+    total, warmup, r = check_int("total", total, 1), check_int("warmup", warmup, 0), _ratio("floor", floor)
     if warmup >= total:
         raise ValueError(f"warmup ({warmup}) must be smaller than total ({total})")
 
@@ -139,7 +135,7 @@ def wsd(warmup: int, stable: int, decay: int, floor: float = 0.0, cooldown: str 
     Reference: S. Hu et al., 'MiniCPM: Unveiling the Potential of Small Language Models with
     Scalable Training Strategies', arXiv:2404.06395, 2024.
     """
-    warmup, stable, decay = _count("warmup", warmup), _count("stable", stable), _count("decay", decay, 1)
+    warmup, stable, decay = check_int("warmup", warmup, 0), check_int("stable", stable, 0), check_int("decay", decay, 1)
     r = _ratio("floor", floor)
     if cooldown not in _COOLDOWNS:
         from ._errors import unknown_name
@@ -188,7 +184,7 @@ def power(lr_max: float = 0.02, a: float = 4.0, b: float = -0.51, warmup: int = 
     lr_max = float(lr_max)
     if not (lr_max > 0 and math.isfinite(lr_max)):
         raise ValueError(f"lr_max must be > 0, got {lr_max!r}")
-    warmup, decay = _count("warmup", warmup), _count("decay", decay)
+    warmup, decay = check_int("warmup", warmup, 0), check_int("decay", decay, 0)
     f = _ratio("final_ratio", final_ratio)
     if decay and total is None:
         raise ValueError("power(decay=...) needs total (the run length)")

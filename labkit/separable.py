@@ -46,6 +46,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import citations as _cite
+from ._errors import check_int, check_positive
 
 __all__ = ["METHODS", "SeparablePath", "LargeStepSweep", "ImplicitBias", "lr_gd", "batch_perceptron",
            "agreement", "separation_step", "angle_to", "large_step_sweep", "implicit_bias",
@@ -87,19 +88,11 @@ def _max_margin(problem):
 
 
 def _check_gamma(gamma):
-    try:
-        g = float(gamma)
-    except (TypeError, ValueError):
-        raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}") from None
-    if not (math.isfinite(g) and g > 0):
-        raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
-    return g
+    return check_positive("gamma", gamma)
 
 
 def _check_steps(steps, name="steps"):
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {steps!r}")
-    return int(steps)
+    return check_int(name, steps, 1)
 
 
 class SeparablePath(NamedTuple):

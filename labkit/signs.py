@@ -26,7 +26,7 @@ import numpy as np
 
 from . import optim as _optim
 from . import schedules as _schedules
-from ._errors import DivergenceWarning
+from ._errors import DivergenceWarning, check_positive
 
 __all__ = [
     "AdamSignGap",
@@ -176,16 +176,6 @@ def _trajectory(traj, argname="traj", min_len=2):
     return np.asarray(xs, dtype=np.float64)
 
 
-def _positive(name, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
-
-
 def _tail_count(tail, n):
     """``tail`` as a number of iterates: a float in (0, 1] is a fraction of the ``n`` iterates, an int a count."""
     if isinstance(tail, bool):
@@ -230,7 +220,7 @@ def lattice_check(traj, lr: float | None = None, *, tol: float = 1e-9) -> Lattic
     Reference: Bernstein et al., ICML 2018.
     """
     xs = _trajectory(traj)
-    lr = _positive("lr", traj.rule.lr if lr is None else lr)
+    lr = check_positive("lr", traj.rule.lr if lr is None else lr)
     tol = float(tol)
     if not (math.isfinite(tol) and tol >= 0):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
@@ -270,7 +260,7 @@ def sign_sgd_cycle(x0, x_star, lr: float) -> np.ndarray:
 
     Reference: Bernstein et al., ICML 2018 (the :math:`\ell_\infty` steepest-descent view).
     """
-    lr = _positive("lr", lr)
+    lr = check_positive("lr", lr)
     x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
     xs = np.asarray(x_star, dtype=np.float64).reshape(-1)
     if x0.shape != xs.shape or not (np.all(np.isfinite(x0)) and np.all(np.isfinite(xs))):
@@ -304,7 +294,7 @@ def oscillation_amplitude(traj, x_star=None, *, tail=0.5, lr: float | None = Non
     Reference: Bernstein et al., ICML 2018.
     """
     xs = _trajectory(traj, min_len=1)
-    lr = _positive("lr", traj.rule.lr if lr is None else lr)
+    lr = check_positive("lr", traj.rule.lr if lr is None else lr)
     xstar = _x_star(traj, x_star, xs.shape[1])
     n = _tail_count(tail, len(xs))
     late = xs[-n:]
@@ -335,7 +325,7 @@ def adam_sign_step(g, lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps:
 
     References: D. P. Kingma, J. Ba, ICLR 2015 (Algorithm 1); Balles & Hennig, ICML 2018.
     """
-    lr = _positive("lr", lr)
+    lr = check_positive("lr", lr)
     b1, b2 = _optim._beta("b1", b1), _optim._beta("b2", b2)
     eps = _optim._num("eps", eps, 0.0)
     g = np.asarray(g, dtype=np.float64)
@@ -386,7 +376,7 @@ def steps_to_tol(traj, tol: float, x_star=None, *, min_stay: int = 10) -> float:
     stays: ``inf``.
     """
     xs = _trajectory(traj, min_len=1)
-    tol = _positive("tol", tol)
+    tol = check_positive("tol", tol)
     xstar = _x_star(traj, x_star, xs.shape[1])
     dist = np.sqrt(np.sum((xs - xstar) ** 2, axis=1))
     above = np.nonzero(dist > tol)[0]
@@ -431,7 +421,7 @@ def rotation_slowdown(rule, eigs=(1.0, 100.0), angle: float = math.pi / 4, *, st
     angle = float(angle)
     if not math.isfinite(angle):
         raise ValueError(f"angle must be finite, got {angle!r}")
-    tol = _positive("tol", tol)
+    tol = check_positive("tol", tol)
     axis = quadratic(eigs=eigs, angle=0.0)
     rot = quadratic(eigs=eigs, angle=angle)
     y0 = axis.x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
@@ -462,7 +452,7 @@ def _weight_decay(traj, weight_decay):
         raise ValueError(f"lion_k with K={rule.hyperparameters.get('K')!r} has no box: its update is not in "
                          f"[-1, 1]^d (K='l2' bounds the Euclidean norm instead)")
     wd = rule.hyperparameters.get("weight_decay", 0.0) if weight_decay is None else weight_decay
-    return _positive("weight_decay", wd)
+    return check_positive("weight_decay", wd)
 
 
 def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -> LionBox:
@@ -488,7 +478,7 @@ def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -
     """
     xs = _trajectory(traj, min_len=1)
     wd = _weight_decay(traj, weight_decay)
-    lr = _positive("lr", traj.rule.lr if lr is None else lr)
+    lr = check_positive("lr", traj.rule.lr if lr is None else lr)
     bound = 1.0 / wd
     norms = np.max(np.abs(xs), axis=1)
     inside = np.nonzero(norms <= bound + lr)[0]
@@ -514,7 +504,7 @@ def box_kkt_residual(problem, x, bound: float, *, atol: float = 1e-8) -> BoxKKT:
 
     Reference: Chen, Liu, Liang, Liu, ICLR 2024 (Lion solves this problem with B = 1/lambda).
     """
-    B = _positive("bound", bound)
+    B = check_positive("bound", bound)
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     if x.shape != (problem.dim,) or not np.all(np.isfinite(x)):
         raise ValueError(f"x must be {problem.dim} finite numbers for {problem.name}, got {x.shape}")
@@ -541,7 +531,7 @@ def box_minimiser(problem, bound: float, x0=None, *, tol: float = 1e-12, max_ite
     Reference: D. P. Bertsekas, 'Projected Newton methods for optimization problems with
     simple constraints', SIAM J. Control Optim. 20(2), 1982.
     """
-    B = _positive("bound", bound)
+    B = check_positive("bound", bound)
     if problem.hess is None:
         raise ValueError(f"box_minimiser needs the problem's Hessian; {problem.name} has none")
     start = x0 if x0 is not None else (problem.x_star if problem.x_star is not None else problem.x0)

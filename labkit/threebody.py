@@ -51,6 +51,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _jit
+from ._errors import check_positive
 
 _jit.begin_kernel_imports()     # cache the kernels where the rest of labkit's go
 try:
@@ -269,16 +270,6 @@ class Integrator:
         return f"{self.name}({args})"
 
 
-def _positive(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number > 0, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return value
-
-
 def leapfrog(dt: float) -> Integrator:
     """Kick-drift-kick leapfrog (velocity Verlet), fixed step ``dt``; 2nd order, symplectic,
     time-reversible; one force evaluation a step::
@@ -295,7 +286,7 @@ def leapfrog(dt: float) -> Integrator:
 
     Reference: Verlet (1967), Phys. Rev. 159, 98; Hairer, Lubich & Wanner (2003), Acta Numerica 12, 399.
     """
-    dt = _positive("dt", dt)
+    dt = check_positive("dt", dt)
     return Integrator("leapfrog", nb.LEAPFROG, {"dt": dt}, False,
                       "Verlet (1967), Phys. Rev. 159, 98; Hairer, Lubich & Wanner (2003), Acta Numer. 12, 399",
                       np.array([dt]))
@@ -307,7 +298,7 @@ def rk4(dt: float) -> Integrator:
 
     Reference: Kutta (1901), Z. Math. Phys. 46, 435.
     """
-    dt = _positive("dt", dt)
+    dt = check_positive("dt", dt)
     return Integrator("rk4", nb.RK4, {"dt": dt}, False, "Kutta (1901), Z. Math. Phys. 46, 435", np.array([dt]))
 
 
@@ -329,7 +320,7 @@ def hermite(mu: float = 0.03, kahan: bool = True) -> Integrator:
     Reference: Makino & Aarseth (1992), PASJ 44, 141; Saz Ulibarrena & Portegies Zwart (2025),
     CNSNS, doi:10.1016/j.cnsns.2025.108723 (the mu rule, via AMUSE hermite0).
     """
-    mu = _positive("mu", mu)
+    mu = check_positive("mu", mu)
     return Integrator("hermite", nb.HERMITE, {"mu": mu, "kahan": bool(kahan)}, True,
                       "Makino & Aarseth (1992), PASJ 44, 141; Saz Ulibarrena & Portegies Zwart (2025), "
                       "CNSNS, doi:10.1016/j.cnsns.2025.108723",
@@ -348,7 +339,7 @@ def hermite_aarseth(eta: float = 0.02, kahan: bool = True) -> Integrator:
 
     Reference: Aarseth (1985), in Multiple Time Scales, 377; Makino & Aarseth (1992), PASJ 44, 141.
     """
-    eta = _positive("eta", eta)
+    eta = check_positive("eta", eta)
     return Integrator("hermite_aarseth", nb.HERMITE_AARSETH, {"eta": eta, "kahan": bool(kahan)}, True,
                       "Aarseth (1985), Multiple Time Scales, 377; Makino & Aarseth (1992), PASJ 44, 141",
                       np.array([eta, 1.0 if kahan else 0.0]))
@@ -371,7 +362,7 @@ def ias15(eps: float = 1e-9) -> Integrator:
 
     Reference: Everhart (1985), in Dynamics of Comets, 185; Rein & Spiegel (2015), MNRAS 446, 1424.
     """
-    eps = _positive("eps", eps)
+    eps = check_positive("eps", eps)
     return Integrator("ias15", nb.IAS15, {"eps": eps}, True,
                       "Everhart (1985), Dynamics of Comets, 185; Rein & Spiegel (2015), MNRAS 446, 1424",
                       np.array([eps]))

@@ -45,6 +45,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import threebody as tb
+from ._errors import check_positive
 
 nb = tb.nb
 
@@ -123,10 +124,10 @@ class TimestepEnv:
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
         self.n_steps = int(n_steps)
-        self.interval = tb._positive("interval", interval)
+        self.interval = check_positive("interval", interval)
         self.w_cost = float(w_cost)
         self.exact = bool(exact)
-        self.max_error = tb._positive("max_error", max_error)
+        self.max_error = check_positive("max_error", max_error)
         self.max_chunk_steps = int(max_chunk_steps)
         self.system_fn = system
         self.state = None
@@ -166,7 +167,7 @@ class TimestepEnv:
                 raise ValueError(f"action must be an integer in [0, {len(ACTIONS)}), got {action!r}")
             mu = float(ACTIONS[action])
         else:
-            mu = tb._positive("mu", mu)
+            mu = check_positive("mu", mu)
         st = self.state
         before_steps, before_err = st.steps, self.err
         self.i += 1
@@ -198,7 +199,7 @@ class FixedMu:
     """The baseline the paper compares against: one mu for the whole run."""
 
     def __init__(self, mu: float):
-        self.mu = tb._positive("mu", mu)
+        self.mu = check_positive("mu", mu)
         self.name = f"mu={self.mu:.3g}"
 
     def reset(self):
@@ -221,7 +222,7 @@ class BudgetRule:
     """
 
     def __init__(self, target: float = 1e-10, n_steps: int = 300, start: int = 5):
-        self.target = tb._positive("target", target)
+        self.target = check_positive("target", target)
         self.n_steps = int(n_steps)
         self.start = int(start)
         self.name = f"budget {self.target:.0e}"
