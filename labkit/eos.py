@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import check_int, unknown_name
+from ._errors import check_int, check_positive, unknown_name
 
 __all__ = ["EOS_DEMO", "METHODS", "RATIO_BAND", "EdgeOfStability", "demo_model", "edge_of_stability", "lanczos",
            "top_eigenvalue"]
@@ -292,12 +292,7 @@ def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_D
     import warnings
 
     from ._errors import DivergenceWarning
-    try:
-        lr = float(lr)
-    except (TypeError, ValueError):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}") from None
-    if not (math.isfinite(lr) and lr > 0.0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    lr = check_positive("lr", lr)
     steps = check_int("steps", steps, 1)
     every = check_int("every", every, 1)
     sharpness_iters = check_int("sharpness_iters", sharpness_iters, 1)

@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .problems import evaluate_rows
+
 
 class GradientCheck(NamedTuple):
     error: float      # max over points and coordinates of |grad - derivative| / max(1, |derivative|)
@@ -17,22 +19,11 @@ class GradientCheck(NamedTuple):
     points: int
 
 
-def _rows(f, X):
-    """f at every row of X (one batched call when f takes a batch)."""
-    try:
-        out = np.asarray(f(X))
-        if out.shape == (X.shape[0],):
-            return out
-    except Exception:               # an f for one point at a time: called per row below
-        pass
-    return np.array([f(x) for x in X])
-
-
 def _complex_step(f, x, h=1e-30):
     d = x.size
     with warnings.catch_warnings():          # an f that casts to real drops the imaginary part: not usable
         warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        out = _rows(f, x + 1j * h * np.eye(d))
+        out = evaluate_rows(f, x + 1j * h * np.eye(d), dtype=None)
     if not np.iscomplexobj(out) or not np.all(np.isfinite(out)):
         raise TypeError("f does not extend to complex input")
     return out.imag / h
@@ -42,7 +33,7 @@ def _central(f, x):
     d = x.size
     h = 1e-6 * np.maximum(1.0, np.abs(x))
     E = np.diag(h)
-    return (np.asarray(_rows(f, x + E), float) - np.asarray(_rows(f, x - E), float)) / (2 * h)
+    return (evaluate_rows(f, x + E) - evaluate_rows(f, x - E)) / (2 * h)
 
 
 def check_gradient(problem, points=None, *, n: int = 8, seed: int = 0) -> GradientCheck:

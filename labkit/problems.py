@@ -679,23 +679,24 @@ registry = {
 }
 
 
-def evaluate_rows(f, points) -> np.ndarray:
+def evaluate_rows(f, points, dtype=np.float64) -> np.ndarray:
     """``f`` on every row of ``points``: one vectorised call when ``f`` takes a batch, else row by row.
 
     Compiled problems and most NumPy objectives accept ``(m, d)``; an ``f`` written for one
     point is detected (wrong shape or an exception) and called per row, where a real error
-    in ``f`` is raised again.
+    in ``f`` is raised again.  ``dtype=None`` keeps what ``f`` returns (complex values, for
+    :func:`labkit.check_gradient`'s complex step).
     """
     m = points.shape[0]
     try:
-        out = np.asarray(f(points), dtype=np.float64)
+        out = np.asarray(f(points), dtype=dtype)
         if out.shape == (m,):
             return out
         if out.size == m:
             return out.reshape(m)
     except Exception:           # an f for one point at a time; a real error in f is raised below
         pass
-    return np.array([float(f(p)) for p in points])
+    return np.array([np.asarray(f(p), dtype=dtype).reshape(()) for p in points])
 
 def names():
     return sorted(registry)

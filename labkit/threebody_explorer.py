@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import threebody as tb
+from ._errors import check_int, check_positive
 from .widgets import _LiveFigure, _positive, _set_log_ylim
 
 __all__ = ["ThreeBodyExplorer"]
@@ -140,27 +141,14 @@ class ThreeBodyExplorer(_LiveFigure):
         s = dict(s)
         if s["integrator"] not in _PARAM:
             raise ValueError(f"integrator must be one of {list(_PARAM)}, got {s['integrator']!r}")
-        seed = s["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-        sysobj = _system(s["system"], int(seed))
-        mu = s["mu"]
-        try:
-            mu = float(mu)
-        except (TypeError, ValueError):
-            raise ValueError(f"mu must be a number > 0, got {mu!r}") from None
-        if not (math.isfinite(mu) and mu > 0):
-            raise ValueError(f"mu must be finite and > 0, got {mu!r}")
-        s["mu"] = mu
+        sysobj = _system(s["system"], check_int("seed", s["seed"], 0))
+        s["mu"] = check_positive("mu", s["mu"])
         if "system" in changes and "t_end" not in changes and changes is not s:
             s["t_end"] = None
         if s["t_end"] is None:
             s["t_end"] = _default_t_end(s["system"], sysobj)
-        s["t_end"] = float(s["t_end"])
-        if not (math.isfinite(s["t_end"]) and s["t_end"] > 0):
-            raise ValueError(f"t_end must be finite and > 0, got {s['t_end']!r}")
-        if isinstance(s["n_out"], bool) or not isinstance(s["n_out"], (int, np.integer)) or s["n_out"] < 2:
-            raise ValueError(f"n_out must be an integer >= 2, got {s['n_out']!r}")
+        s["t_end"] = check_positive("t_end", s["t_end"])
+        check_int("n_out", s["n_out"], 2)
         s["t"] = s["t_end"] if s["t"] is None else min(max(float(s["t"]), 0.0), s["t_end"])
         s["policy"] = bool(s["policy"])
         self._sysobj = sysobj
