@@ -15,6 +15,7 @@ only as slow as without the warm-up.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -63,17 +64,13 @@ def _other_values(control):
         values = [o[1] if isinstance(o, tuple) else o for o in control.options]   # labels or (label, value)
         return [v for v in values if v != control.value]
     if isinstance(control, W.FloatLogSlider):
-        lg = control.base ** (min(control.max, max(control.min, _log(control) + control.step)))
+        exponent = math.log(control.value, control.base) + control.step          # one step up, kept in range
+        lg = control.base ** min(control.max, max(control.min, exponent))
         return [lg] if lg != control.value else []
     if hasattr(control, "step") and hasattr(control, "max"):                # Int/Float sliders, BoundedIntText
         up = control.value + control.step
         return [up if up <= control.max else control.value - control.step]
     return []
-
-
-def _log(control):
-    import math
-    return math.log(control.value, control.base)
 
 
 def exercise(explorer) -> int:
