@@ -1,7 +1,11 @@
 # labkit: `make lab` to explore, `make test` to check. Every target sets up .venv/ first.
 #
 #   make lab         set up, then serve JupyterLab on 127.0.0.1:$(LAB_PORT) at the tour
-#   make test        set up, then run every test (notebooks and real-browser widget tests included)
+#   make test        set up, then run every test (notebooks and real-browser widget tests included),
+#                    then the numerics-sensitive ones again for a generic x86-64 CPU (test-portable)
+#   make test-portable  notebook records, rule claims, oracles and analysis with Numba generating
+#                    code for a generic x86-64 CPU (no AVX, no FMA), in its own cache directory
+#   make lock        re-resolve requirements/*.txt and binder/requirements.txt (on purpose only)
 #   make chromium    install Debian's chromium for the browser tests (apt-get, as root) if missing
 #   make notebooks   run every notebook headless into build/notebooks/, compare records
 #   make baselines   rewrite data/baselines/*.json from fresh runs (on purpose only)
@@ -31,28 +35,45 @@ ifeq ($(LAB_OPEN_BROWSER),0)
 LAB_FLAGS += --no-browser
 endif
 
-.PHONY: setup lab test chromium notebooks baselines bench clean
+.PHONY: setup lab test test-host test-portable lock chromium notebooks baselines bench clean
 
 setup: $(STAMP)
 
-# torch first, pinned: here that resolves to the ~190 MB CPU wheel on disk; another spec
-# (or a bare `torch` pulled in by a dependency) can resolve to a multi-GB CUDA build.
-# Elsewhere, install a CPU build of torch 2.13.0 into .venv first (README).
-# rfc3987-syntax is uninstalled because it costs 1-2 s in every process that imports
-# nbformat or papermill (jsonschema issue #1428); nothing labkit uses needs it.
-$(STAMP): pyproject.toml
+# The lock, exactly: requirements/dev.txt pins every package (runtime, test and bench extras;
+# torch as its CPU build), so --no-deps installs that set and nothing else; Binder installs the
+# same versions (binder/requirements.txt). Here torch's CPU wheel lies on disk; elsewhere pip
+# needs PyTorch's CPU index for it (README, "More on set-up").
+# rfc3987-syntax is left out of the lock and uninstalled from older venvs: it costs 1-2 s in
+# every process that imports nbformat or papermill (jsonschema issue #1428).
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install torch==2.13.0
-	$(PIP) install -e ".[test]"
+	$(PIP) install --no-deps -r requirements/dev.txt
+	$(PIP) install --no-deps -e .
 	$(PIP) uninstall -y rfc3987-syntax >/dev/null 2>&1 || true
 	touch $@
+
+# Re-resolve the lock from pyproject.toml with uv (installed here on demand; not in the lock).
+lock: setup
+	$(PY) -m uv --version >/dev/null 2>&1 || $(PIP) install uv==0.13.9
+	$(PY) tools/lock.py
 
 lab: setup
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS)
 
-test: setup chromium
+test: test-host test-portable
+
+test-host: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# The same numbers from code generated for another CPU: no AVX and no FMA, so other
+# vectorisation and other rounding. Its own cache directory (Numba keys entries on the CPU,
+# but a separate directory keeps the host's cache untouched and the run honest).
+PORTABLE_TESTS := tests/test_notebooks.py tests/test_registry.py tests/test_oracles.py \
+	tests/test_oracles_matrix.py tests/test_oracles_paper.py tests/test_analysis.py
+test-portable: setup
+	NUMBA_CPU_NAME=generic LABKIT_CACHE_DIR=$(CURDIR)/build/numba-generic \
+		$(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation" $(PYTEST_ARGS)
 
 # tests/browser drive Debian's chromium through Playwright (the `playwright` pip package, in the
 # test extra); never `playwright install`. Without root and without chromium this only says so,
@@ -74,9 +95,8 @@ notebooks: setup
 baselines: setup
 	$(PY) tools/run_notebooks.py --baselines
 
-# The REBOUND comparison needs the bench extra (rebound): installed here, not in setup.
+# The REBOUND comparison's rebound (the bench extra) is in the lock that setup installs.
 bench: setup
-	$(PY) -c "import rebound" 2>/dev/null || $(PIP) install -e ".[bench]"
 	$(PY) benchmarks/run_all.py
 
 clean:

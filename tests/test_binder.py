@@ -1,9 +1,9 @@
 """Binder: what repo2docker would build from this repository, checked without Docker.
 
 ``repo2docker --no-build --debug`` prints the Dockerfile it would build (PyPI's
-jupyter-repo2docker, in the test extra).  From it: Python 3.11, the environment installed from
-binder/environment.yml *before* the repository is copied (so Binder reuses that layer across
-commits), and binder/postBuild run after.  Then postBuild itself runs here (its pip call
+jupyter-repo2docker, in the test extra).  From it: Python 3.11 (binder/runtime.txt), the lock's
+exact versions installed from binder/requirements.txt *before* the repository is copied (so
+Binder reuses that layer across commits), and binder/postBuild run after.  Then postBuild itself runs here (its pip call
 logged, not run; settings into a temporary prefix), and a second process must find every
 kernel the explorers use in Numba's cache: the first slider move on Binder compiles nothing.
 """
@@ -39,20 +39,20 @@ def problems(code: int, dockerfile: str, log: str) -> list[str]:
     # build-script file names are escaped ("." -> "-2e", "-" -> "-2d")
     unescaped = dockerfile.replace("-2e", ".").replace("-2d", "-")
     if "Building conda environment for python=3.11" not in log or "environment.py-3.11-linux-64.lock" not in unescaped:
-        out.append("not Python 3.11 from binder/environment.yml")
+        out.append("not Python 3.11 (binder/runtime.txt)")
     lines = dockerfile.splitlines()
 
     def first(pattern):
         return next((i for i, line in enumerate(lines) if re.search(pattern, line)), None)
 
-    env_copy = first(r"^COPY .*src/binder/environment\.yml ")
-    env_install = first(r'env update .*--file "binder/environment\.yml"')
+    req_copy = first(r"^COPY .*src/binder/requirements\.txt ")
+    req_install = first(r'pip install --no-cache-dir -r "binder/requirements\.txt"$')
     repo_copy = first(r"^COPY .*src/ \$\{REPO_DIR\}/$")
     post = first(r"^RUN \./binder/postBuild$")
-    if env_install is None or env_copy is None:
-        out.append("the environment is not installed from binder/environment.yml")
-    elif repo_copy is None or not env_copy < env_install < repo_copy:
-        out.append("the environment is not installed before the repository is copied (a rebuild per commit)")
+    if req_install is None or req_copy is None:
+        out.append("the lock is not installed from binder/requirements.txt")
+    elif repo_copy is None or not req_copy < req_install < repo_copy:
+        out.append("the lock is not installed before the repository is copied (a rebuild per commit)")
     if post is None:
         out.append("binder/postBuild does not run")
     elif repo_copy is None or post < repo_copy:
@@ -65,16 +65,24 @@ def test_repo2docker_plan():
     assert problems(code, dockerfile, log) == []
 
 
-def test_the_plan_check_catches_the_root_environment_trap(tmp_path):
-    # repo2docker reads only binder/ when it exists: with environment.yml at the root only,
-    # it installs no environment and picks its default Python.  The check must say so.
+def test_the_plan_check_catches_the_root_requirements_trap(tmp_path):
+    # repo2docker reads only binder/ when it exists: with the requirements and runtime.txt at
+    # the root only, it installs nothing of ours and picks its default Python. The check must
+    # say so.
     repo = tmp_path / "repo"
     (repo / "binder").mkdir(parents=True)
-    shutil.copy(ROOT / "environment.yml", repo / "environment.yml")
+    shutil.copy(ROOT / "binder/requirements.txt", repo / "requirements.txt")
+    shutil.copy(ROOT / "binder/runtime.txt", repo / "runtime.txt")
     shutil.copy(ROOT / "binder/postBuild", repo / "binder/postBuild")
     found = problems(*repo2docker(repo))
-    assert "not Python 3.11 from binder/environment.yml" in found
-    assert "the environment is not installed from binder/environment.yml" in found
+    assert "not Python 3.11 (binder/runtime.txt)" in found
+    assert "the lock is not installed from binder/requirements.txt" in found
+
+
+def test_binder_keeps_autosave_on():
+    # A student on Binder has no git checkout to protect; turning autosave off loses their edits.
+    overrides = json.loads((ROOT / "binder/overrides.json").read_text())
+    assert "autosave" not in json.dumps(overrides)
 
 
 def test_jupyterlab_overrides_are_known_settings():

@@ -1,5 +1,5 @@
-"""The set-up promises: one dependency list in three places, Binder config where repo2docker
-reads it, a light `import labkit`, CI = `make test`, and a README that says so."""
+"""The set-up promises: Binder config where repo2docker reads it, a light `import labkit`,
+CI = `make test`, and a README that says so (the lock and its copies: tests/test_lock.py)."""
 import os
 import re
 import subprocess
@@ -7,52 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-import yaml
-from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-ENV = yaml.safe_load((ROOT / "environment.yml").read_text())
-
-# conda-forge name -> PyPI name, where they differ.
-CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib"}
-NOT_RUNTIME = {"python", "pip"}     # the interpreter and the installer postBuild uses
-
-
-def _conda_spec(entry):
-    """'numpy>=1.26' / 'numpy=1.26' / 'numpy 1.26.*' -> (PyPI name, SpecifierSet)."""
-    name, spec = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", entry).groups()
-    spec = spec.replace(" ", "")
-    if re.fullmatch(r"=?[0-9][^,<>=!~]*", spec):            # conda's "=1.2" means 1.2.*
-        spec = "==" + spec.lstrip("=") + ("" if spec.endswith("*") else ".*")
-    return canonicalize_name(CONDA_TO_PYPI.get(name, name)), SpecifierSet(spec)
-
-
-def test_environment_yml_lists_pyproject_dependencies():
-    conda = [d for d in ENV["dependencies"] if isinstance(d, str)]
-    ours = dict(_conda_spec(d) for d in conda)
-    for name in NOT_RUNTIME:
-        ours.pop(name, None)
-    theirs = {canonicalize_name(r.name): r.specifier
-              for r in map(Requirement, PYPROJECT["project"]["dependencies"])}
-    assert ours == theirs
-    assert ENV["name"] == "labkit" and ENV["channels"] == ["conda-forge"]
-    assert "python=3.11" in conda
-
-
-def test_environment_yml_has_no_local_pip_references():
-    # A local pip entry (-e ., -r file) makes Binder rebuild the environment on every commit;
-    # binder/postBuild installs labkit instead.
-    pip = [d for d in ENV["dependencies"] if isinstance(d, dict)]
-    for section in pip:
-        for entry in section.get("pip", []):
-            assert not re.match(r"(-e|-r|--editable|--requirement)\b|\.|/|file:", entry.strip()), entry
-
-
-def test_binder_environment_is_a_copy():
-    assert (ROOT / "binder/environment.yml").read_bytes() == (ROOT / "environment.yml").read_bytes()
 
 
 def test_binder_postbuild_installs_labkit():
