@@ -1149,7 +1149,9 @@ registry = {
 #: What each rule claims to do, checked by tests/test_registry.py: on (problem, problem
 #: kwargs) with these hyperparameters, f - f_star <= tol after this many steps.  Sign and
 #: normalised rules move by lr every step, so at a constant lr they only get within
-#: about lr of the minimiser (a looser tol).
+#: about lr of the minimiser (a looser tol).  The tests demand 10x to spare (f - f_star <=
+#: tol / 10) on the host and on a generic x86-64 build, so that another CPU's rounding or
+#: BLAS kernel cannot flip a claim.
 CLAIMS = {
     "sgd": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.15}, 300, 1e-12),
             ("rosenbrock", {}, {"lr": 1e-3, "momentum": 0.9}, 5000, 1e-10)],
@@ -1158,9 +1160,10 @@ CLAIMS = {
     "adamw": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.05, "weight_decay": 0.0}, 2000, 1e-12),
               ("rosenbrock", {}, {"lr": 0.02, "weight_decay": 0.0}, 5000, 1e-12)],
     "adagrad": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.5}, 2000, 1e-12)],
-    "rmsprop": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-2}, 2000, 1e-3)],
+    # Without momentum RMSprop's steps near the minimiser stay about lr long (g / sqrt(v) ~ 1).
+    "rmsprop": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-2}, 2000, 1e-2)],
     "sign_sgd": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
-    "signum": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
+    "signum": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-3)],
     "lion": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4),
              ("rosenbrock", {}, {"lr": 1e-3}, 5000, 1e-4)],
     "normalized_gd": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4)],
@@ -1172,13 +1175,13 @@ CLAIMS = {
                  ("rosenbrock", {}, {"lr": 0.02}, 5000, 1e-10)],
     # Adan's n forgets fast (b3 = 0.99): near the minimiser its steps stay about lr long.
     "adan": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.01}, 3000, 1e-4),
-             ("rosenbrock", {}, {"lr": 0.01}, 5000, 1e-4)],
+             ("rosenbrock", {}, {"lr": 0.01}, 5000, 1e-3)],
     "exadam": [("quadratic", {"eigs": (1, 10)}, {"lr": 0.01}, 2000, 1e-12),
                ("rosenbrock", {}, {"lr": 1e-3}, 5000, 1e-2)],
     "lion_k": [("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3}, 3000, 1e-4),
                ("quadratic", {"eigs": (1, 10)}, {"lr": 0.1, "b2": 0.9, "K": "quadratic"}, 2000, 1e-12),
                ("rosenbrock", {}, {"lr": 1e-3, "K": "huber", "delta": 0.1}, 5000, 1e-4),
-               ("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3, "K": "l2"}, 3000, 1e-5)],
+               ("quadratic", {"eigs": (1, 10)}, {"lr": 1e-3, "K": "l2"}, 3000, 1e-4)],
     # eta / f needs f_star > 0 to converge: stable while eta < 2 f_star / F2''(x_star) = 5.96e-6.
     "loss_adaptive_gd": [("diffgrad_f2", {}, {"lr": 5e-6}, 8000, 1e-12)],
     # Whole-vector rules, mostly on the matrix problems (lk.problems.softmax_regression, ...).
@@ -1188,15 +1191,18 @@ CLAIMS = {
              ("scale_invariant", {}, {"lr": 0.1, "momentum": 0.9}, 3000, 1e-12)],
     # Muon, SinkGD and SCALE take steps of a fixed size per block: at a constant lr they
     # settle within about lr of the minimiser (a looser tol).
-    "muon": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-5),
-             ("two_layer_linear", {}, {"lr": 0.01}, 3000, 1e-3)],
+    # Where they settle inside that band depends on rounding: Muon's final f - f* on softmax
+    # regression is 1e-6 or 2e-5 depending on the BLAS kernel (measured over OpenBLAS core types).
+    "muon": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-3),
+             ("two_layer_linear", {}, {"lr": 0.01}, 3000, 1e-2)],
     # SWAN centres each gradient row: on softmax regression (logits shift-invariant per
-    # sample, not per row) the centred step is not the gradient's direction; it gets close only.
-    "swan": [("softmax_regression", {}, {"lr": 0.01}, 3000, 0.05)],
-    "sinkgd": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-4)],
+    # sample, not per row) the centred step is not the gradient's direction and it stalls at
+    # f - f* = 0.042; on the two-layer linear net it converges.
+    "swan": [("two_layer_linear", {}, {"lr": 0.01}, 3000, 1e-2)],
+    "sinkgd": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-3)],
     "scale": [("softmax_regression", {}, {"lr": 0.01}, 3000, 1e-5)],
-    "sophia": [("quadratic", {"eigs": (1, 10)}, {"estimator": "exact"}, 3000, 1e-12),
-               ("rosenbrock", {}, {"estimator": "exact", "lr": 0.5, "rho": 0.1}, 5000, 1e-5),
+    "sophia": [("quadratic", {"eigs": (1, 10)}, {"estimator": "exact"}, 3000, 1e-11),
+               ("rosenbrock", {}, {"estimator": "exact", "lr": 0.5, "rho": 0.1}, 5000, 1e-4),
                ("softmax_regression", {}, {"estimator": "gnb", "lr": 0.5, "rho": 0.1}, 3000, 1e-12)],
     "normalized_lr_gd": [("separable_logistic", {}, {"lr": 1.0}, 2000, 1e-12)],
 }

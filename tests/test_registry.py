@@ -227,6 +227,7 @@ def test_normalized_lr_gd_compiles_once():
 
 # ----------------------------------------------------------------------------- (d) claims
 
+CLAIM_MARGIN = 10
 CLAIM_CASES = [(name, i) for name in sorted(lk.optim.CLAIMS) for i in range(len(lk.optim.CLAIMS[name]))]
 
 
@@ -246,7 +247,10 @@ def test_rule_meets_its_claim(name, i):
     assert not tr.diverged
     assert len(tr.xs) == steps + 1
     gap = tr.f[-1] - problem.f_star
-    assert gap <= tol, f"{name} on {problem.name} with {hp}: f - f* = {gap:.3g} > {tol:g} after {steps} steps"
+    # 10x to spare: where a rule settles inside its band depends on rounding (another CPU,
+    # another BLAS kernel), and such a difference must not flip the claim.
+    assert gap <= tol / CLAIM_MARGIN, (f"{name} on {problem.name} with {hp}: f - f* = {gap:.3g} > "
+                                       f"{tol:g} / {CLAIM_MARGIN} after {steps} steps")
 
     # The batched kernel reaches the same point, bit for bit.
     df = lk.sweep(problem, name, steps, tol=tol, **hp)
