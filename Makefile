@@ -3,8 +3,8 @@
 #   make lab         set up, then serve JupyterLab on 127.0.0.1:$(LAB_PORT) at the tour
 #   make test        set up, then run every test (notebooks and real-browser widget tests included),
 #                    then the numerics-sensitive ones again for a generic x86-64 CPU (test-portable)
-#   make test-portable  notebook records, rule claims, oracles and analysis with Numba generating
-#                    code for a generic x86-64 CPU (no AVX, no FMA), in its own cache directory
+#   make test-portable  notebook records, rule claims, oracles and analysis as on a generic
+#                    x86-64 CPU: Numba code without AVX/FMA (own cache dir), NumPy without AVX2/512
 #   make lock        re-resolve requirements/*.txt and binder/requirements.txt (on purpose only)
 #   make chromium    install Debian's chromium for the browser tests (apt-get, as root) if missing
 #   make notebooks   run every notebook headless into build/notebooks/, compare records
@@ -66,14 +66,17 @@ test: test-host test-portable
 test-host: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-# The same numbers from code generated for another CPU: no AVX and no FMA, so other
-# vectorisation and other rounding. Its own cache directory (Numba keys entries on the CPU,
-# but a separate directory keeps the host's cache untouched and the run honest).
-PORTABLE_TESTS := tests/test_notebooks.py tests/test_registry.py tests/test_oracles.py \
+# The same numbers from code generated for another CPU: Numba for a generic x86-64 (no AVX,
+# no FMA: other vectorisation and rounding), in its own cache directory, and NumPy without its
+# AVX2/AVX-512 kernels (np.exp and np.log round differently there: a machine without AVX-512
+# gets those other last bits). OpenBLAS picks its kernels by CPU too; its variables stay as the
+# machine sets them.
+PORTABLE_ENV := NUMBA_CPU_NAME=generic LABKIT_CACHE_DIR=$(CURDIR)/build/numba-generic \
+	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+PORTABLE_TESTS := tests/test_portable.py tests/test_notebooks.py tests/test_registry.py tests/test_oracles.py \
 	tests/test_oracles_matrix.py tests/test_oracles_paper.py tests/test_analysis.py
 test-portable: setup
-	NUMBA_CPU_NAME=generic LABKIT_CACHE_DIR=$(CURDIR)/build/numba-generic \
-		$(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation" $(PYTEST_ARGS)
+	$(PORTABLE_ENV) $(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation" $(PYTEST_ARGS)
 
 # tests/browser drive Debian's chromium through Playwright (the `playwright` pip package, in the
 # test extra); never `playwright install`. Without root and without chromium this only says so,
