@@ -252,3 +252,19 @@ def test_lion_k_tanh_is_a_smooth_sign():
     smooth = lk.run(ROSEN, "lion_k", 200, lr=1e-2, K="tanh", delta=delta).xs
     quad = lk.run(ROSEN, "lion_k", 200, lr=1e-2 / delta, K="quadratic").xs
     np.testing.assert_allclose(smooth, quad, rtol=1e-9, atol=1e-12)
+
+
+def test_rotation_survey_medians_over_starts():
+    """The rotated median settles with one diagonal sign step, sqrt(2) lr_t <= tol (20,000 steps
+    here); the axis-aligned one earlier. GD's ratio is exactly 1 from every start."""
+    s = sg.rotation_survey("sign_sgd", n_starts=9, steps=30000, lr=0.01)
+    assert s.starts.shape == (9, 2) and s.steps_axis.shape == s.steps_rotated.shape == (9,)
+    assert np.allclose(np.linalg.norm(s.starts, axis=1), math.hypot(1.5, -1.0))
+    assert len({tuple(np.round(np.abs(x), 12)) for x in s.starts}) == 9      # no mirror images
+    assert s.diagonal_steps == 20000
+    assert abs(s.median_rotated / s.diagonal_steps - 1) < 0.01
+    assert s.median_axis < s.median_rotated and s.ratio == s.median_rotated / s.median_axis > 2
+    gd = sg.rotation_survey("sgd", n_starts=5, steps=3000, lr=0.01, schedule=None)
+    assert gd.ratio == 1.0 and np.array_equal(gd.steps_axis, gd.steps_rotated)
+    with pytest.raises(ValueError):
+        sg.rotation_survey("sign_sgd", n_starts=0)

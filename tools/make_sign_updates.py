@@ -14,6 +14,7 @@ cells = [
          "steps = 4000             # explorer and lattice runs\n"
          "n_lrs = 20               # step sizes in the amplitude scan\n"
          "rotation_steps = 50_000  # budget for steps-to-tolerance on the quadratics\n"
+         "n_starts = 25            # start points whose median steps-to-tolerance is recorded\n"
          "kkt_steps = 20_000       # Lion's run to its box-constrained limit",
          metadata={"tags": ["parameters"]}),
     code("%matplotlib widget\n"
@@ -85,13 +86,27 @@ cells = [
        "Steps until $\\|x - x^*\\|_2 \\le 10^{-3}$ (and staying there) on a quadratic with eigenvalues 1 "
        "and 100, axis-aligned and rotated by 45°, the rotated run started at the rotated start. "
        "Gradient descent is rotation invariant: the ratio is exactly 1. Sign methods need a decaying "
-       "step to reach any tolerance; here $\\eta_t \\propto 1/\\sqrt t$."),
-    code("rs = {name: signs.rotation_slowdown(name, steps=rotation_steps, lr=0.01, **hp)\n"
-         "      for name, hp in [(\"sgd\", {}), (\"sign_sgd\", {}), (\"signum\", {\"momentum\": 0.9})]}\n"
+       "step to reach any tolerance; here $\\eta_t \\propto 1/\\sqrt t$.\n\n"
+       "From one start this count is not a stable number: the axis-aligned coordinates freeze when "
+       "$x_t - \\eta_t$ rounds to exactly 0, the rotated run makes chaotic excursions, and when either "
+       "happens moves with the last bits of $\\eta_t$ (from (1.5, −1): 7,240 axis-aligned steps on one "
+       "CPU, 4,648 on another). So we take the median over `n_starts` starts on a circle. The rotated "
+       "median has a closed form: its late excursions are single diagonal sign steps of length "
+       "$\\sqrt2\\,\\eta_t$ from $x^*$, so it settles when $\\sqrt2\\,\\eta_t \\le 10^{-3}$, at step "
+       "$2(10\\eta/10^{-3})^2 = 20{,}000$. The axis-aligned cycle stays within $\\eta_t$ per coordinate "
+       "and settles earlier. (Signum's momentum lags behind the decaying step: from most starts it "
+       "does not reach $10^{-3}$ within the budget at all, so it is left out.)"),
+    code("rs = {name: signs.rotation_survey(name, n_starts=n_starts, steps=rotation_steps, lr=0.01)\n"
+         "      for name in (\"sgd\", \"sign_sgd\")}\n"
          "for name, r in rs.items():\n"
-         "    print(f\"{name:9s} axis {r.steps_axis:>8} rotated {r.steps_rotated:>8}  slowdown {r.ratio:.2f}\")\n"
-         "assert rs[\"sgd\"].ratio == 1.0 and rs[\"sign_sgd\"].ratio > 2\n"
-         "lk.record(\"rotation_slowdown\", {k: float(r.ratio) for k, r in rs.items()})"),
+         "    print(f\"{name:9s} median steps: axis {r.median_axis:>8} rotated {r.median_rotated:>8}  \"\n"
+         "          f\"slowdown {r.ratio:.2f}  (one diagonal step: {r.diagonal_steps:.0f})\")\n"
+         "sign = rs[\"sign_sgd\"]\n"
+         "assert rs[\"sgd\"].ratio == 1.0, \"GD is rotation equivariant\"\n"
+         "assert abs(sign.median_rotated / sign.diagonal_steps - 1) < 0.01, \"rotated: settles once sqrt(2) lr_t <= tol\"\n"
+         "assert sign.ratio > 2, f\"signSGD is slower rotated (median ratio {sign.ratio:.2f})\"\n"
+         "lk.record(\"rotation_slowdown\", {k: float(r.ratio) for k, r in rs.items()})\n"
+         "lk.record(\"rotation_rotated_over_diagonal\", sign.median_rotated / sign.diagonal_steps)"),
     md("## Lion's box\n\n"
        "With decoupled weight decay, $x_t = (1-\\eta\\lambda)x_{t-1} - \\eta\\,\\mathrm{sign}(c_t)$ and "
        "$|\\mathrm{sign}| \\le 1$: outside $\\|x\\|_\\infty \\le 1/\\lambda$ every coordinate shrinks, so the "
