@@ -116,7 +116,7 @@ cells = [
          "lion = lk.run(rosen, \"lion\", 3000, x0=(3.0, -3.0), lr=0.01, weight_decay=lam)\n"
          "box = signs.lion_box(lion)\n"
          "print(box)\n"
-         "assert box.holds and box.max_after_entry <= 1 / lam + 0.01\n"
+         "assert box.holds and box.max_after_entry <= 1 / lam + 0.01, f\"Lion left the box |x|_inf <= 1/lambda: {box}\"\n"
          "lk.record(\"lion_box_max_after_entry\", box.max_after_entry)\n"
          "lk.record(\"lion_box_entry_step\", box.entry_step)"),
     md("The limit solves $\\min f(x)$ s.t. $\\|x\\|_\\infty \\le 1/\\lambda$ (Chen, Liu et al., ICLR 2024). "
