@@ -48,3 +48,12 @@ def test_notebook_catches_its_mutation(m, outcomes):
                                          if o.caught else f"NOT caught: {o.detail}"))
     assert o.caught, (f"{m.notebook} does not catch the mutation '{m.what}' (labkit/{m.path}: "
                       f"{m.old!r} -> {m.new!r}): {o.detail}")
+
+
+@pytest.mark.mutation
+def test_an_unmutated_copy_passes():
+    """The control: the same machinery with an edit that changes nothing leaves every record
+    within its baseline, so a catch above is the mutation's doing, not the copy's."""
+    m = mutants.by_notebook()["04_large_steps_logistic"]      # the cheapest notebook (~10 s)
+    (o,) = mutants.run_many([mutants.Mutation(m.notebook, m.path, m.old, m.old, "control: no change")], jobs=1)
+    assert not o.caught, f"an unmutated copy of labkit fails {m.notebook}: {o.detail}"

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -137,6 +137,8 @@ def prepare(mutation, root=None, package=PACKAGE):
         d.mkdir(parents=True)
         apply(mutation, d, package)
         (d / ".complete").touch()
+    if mutation.new not in (d / "labkit" / mutation.path).read_text():
+        raise RuntimeError(f"{d}: labkit/{mutation.path} does not carry the mutation; remove the directory")
     return d
 
 
@@ -178,7 +180,7 @@ def run_many(mutations, jobs=2, root=None):
     """run_mutant for each of ``mutations``, ``jobs`` at a time (each in its own process, since
     run_mutant sets environment variables); returns the Outcomes in order."""
     def one(m):
-        cmd = [sys.executable, __file__, "--json", m.notebook] + (["--root", str(root)] if root else [])
+        cmd = [sys.executable, __file__, "--worker", json.dumps(asdict(m))] + (["--root", str(root)] if root else [])
         p = subprocess.run(cmd, capture_output=True, text=True)
         try:
             o = json.loads(p.stdout.strip().splitlines()[-1])
@@ -194,19 +196,18 @@ def main(argv=None):
     parser.add_argument("stems", nargs="*", help="notebook stems (default: every mutation)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--root", type=Path, help="where the work directories go")
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)   # run_many's worker
+    parser.add_argument("--worker", help=argparse.SUPPRESS)     # run_many's worker: a Mutation as JSON
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
+    if args.worker:
+        o = run_mutant(Mutation(**json.loads(args.worker)), args.root)
+        print(json.dumps({"how": o.how, "detail": o.detail, "seconds": o.seconds}))
+        return 0
     known = by_notebook()
     unknown = sorted(set(args.stems) - set(known))
     if unknown:
         parser.error(f"no mutation for {unknown}; known: {sorted(known)}")
     chosen = [m for m in MUTATIONS if not args.stems or m.notebook in args.stems]
-    if args.json:
-        (m,) = chosen
-        o = run_mutant(m, args.root)
-        print(json.dumps({"how": o.how, "detail": o.detail, "seconds": o.seconds}))
-        return 0
     t0 = time.perf_counter()
     outcomes = run_many(chosen, args.jobs, args.root)
     print(f"{'notebook':26s} {'caught by':10s} {'s':>6s}  mutation / detail")
