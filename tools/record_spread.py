@@ -125,7 +125,8 @@ def spread_rows(stem, per_build, baseline):
                 finite = [x for x in nums if math.isfinite(x)]
                 if len(finite) == len(nums):
                     row["spread"] = max(nums) - min(nums)
-                    row["rel_spread"] = row["spread"] / abs(b) if b else math.inf * (row["spread"] > 0)
+                    row["rel_spread"] = (row["spread"] / abs(b) if b
+                                         else math.inf if row["spread"] > 0 else 0.0)
                     row["allowed"] = atol + rtol * abs(b) if math.isfinite(b) else 0.0
                     if row["spread"] > row["allowed"]:
                         row["flags"].append("SPREAD")
