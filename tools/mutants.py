@@ -10,10 +10,10 @@ bias correction, flip the sign of Lion's weight decay, ...). `run_mutant` copies
 package into a work directory, applies the edit there (never to the checkout), and runs the
 notebook with the parameters of its baseline against the copy: PYTHONPATH points the kernel
 at the copy and LABKIT_CACHE_DIR at a Numba cache of its own. The work directory,
-$TMPDIR/labkit-mutants-<uid>/<stem>-<hash>, is named by a hash of labkit's files and the
-mutation and kept: the first run compiles the copy's kernels cold (~30-60 s a notebook), a
+$TMPDIR/labkit-mutants-<uid>/<stem>-<hash>-<hash>, is named by hashes of the mutation and of
+labkit's files and kept: the first run compiles the copy's kernels cold (~30-60 s a notebook), a
 rerun with the same sources finds them cached; any edit to labkit makes a new directory (and
-the old one of that notebook is removed), so a cache is never stale.
+the mutation's old one is removed), so a cache is never stale.
 The mutation is *caught* when
 
     "assertion"  the notebook's own assert fails (AssertionError in a cell), or
@@ -117,19 +117,20 @@ def apply(mutation, dest, package=PACKAGE):
 
 
 def mutant_dir(mutation, root=None, package=PACKAGE):
-    """The work directory of ``mutation``: named by a hash of labkit's files and the mutation."""
+    """The work directory of ``mutation``: <stem>-<hash of the mutation>-<hash of labkit's files>."""
     root = Path(root or Path(tempfile.gettempdir()) / f"labkit-mutants-{os.getuid()}")
-    h = hashlib.sha256(repr(mutation).encode())
+    h = hashlib.sha256()
     for f in _files(package):
         h.update(f.relative_to(package).as_posix().encode())
         h.update(f.read_bytes())
-    return root / f"{mutation.notebook}-{h.hexdigest()[:16]}"
+    which = hashlib.sha256(repr(mutation).encode()).hexdigest()[:8]
+    return root / f"{mutation.notebook}-{which}-{h.hexdigest()[:12]}"
 
 
 def prepare(mutation, root=None, package=PACKAGE):
-    """``mutant_dir`` with the mutated copy in it (made once); older ones of the notebook removed."""
+    """``mutant_dir`` with the mutated copy in it (made once); the mutation's older ones removed."""
     d = mutant_dir(mutation, root, package)
-    for old in d.parent.glob(f"{mutation.notebook}-*"):
+    for old in d.parent.glob(d.name.rsplit("-", 1)[0] + "-*"):
         if old != d:
             shutil.rmtree(old, ignore_errors=True)
     if not (d / ".complete").exists():
