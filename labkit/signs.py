@@ -111,6 +111,7 @@ class RotationSurvey(NamedTuple):
     median_rotated: float
     ratio: float                # median_rotated / median_axis
     diagonal_steps: float       # first step s with sqrt(2) lr m(s) <= tol: one diagonal sign step
+    coordinate_steps: float     # first step s with lr m(s) <= tol: one coordinate's sign step
 
 
 class LionBox(NamedTuple):
@@ -468,12 +469,19 @@ def rotation_survey(rule, eigs=(1.0, 100.0), angle: float = math.pi / 4, *, n_st
     ``power`` rounds differently with and without AVX-512): from (1.5, -1) signSGD needs 7,240
     axis-aligned steps on a Zen 4 and 4,648 on a Zen 3.  The median over starts averages that out.
 
-    The rotated median has a closed form: the late excursions are single diagonal sign steps
-    from (nearly) :math:`x^*`, of length :math:`\sqrt2\,\eta_t`, so the run stays within
-    ``tol`` from the first step :math:`s` with :math:`\sqrt 2\,\eta\, m(s) \le` ``tol``
-    (``diagonal_steps``; :math:`2(10\eta/\mathrm{tol})^2` = 20,000 for :data:`INVERSE_SQRT`,
-    ``lr=0.01``, ``tol=1e-3``).  The axis-aligned cycle stays within :math:`\eta_t` per coordinate,
-    so its steps lie below the same bound, and below it by the factor the ratio measures.
+    Both medians have closed forms when ``tol`` is such that they sit on their plateaus
+    (``tol=1.5e-3`` with ``lr=0.01``: checked from 25 and 64 starts, on three CPU builds and
+    under random one-ulp changes of every :math:`\eta_t`).  Rotated, the late excursions are
+    single diagonal sign steps of length :math:`\sqrt2\,\eta_t` from (nearly) :math:`x^*`, so
+    the run stays within ``tol`` from the first step :math:`s` with
+    :math:`\sqrt 2\,\eta\, m(s) \le` ``tol`` (``diagonal_steps``, :math:`2(10\eta/\mathrm{tol})^2`
+    under :data:`INVERSE_SQRT`).  Axis-aligned, the typical late iterate has one coordinate at
+    :math:`x^*_i` and the other one coordinate step :math:`\eta_t` away (each coordinate's
+    2-cycle drifts to :math:`\{x^*_i, x^*_i \pm \eta_t\}`, out of phase): it settles once
+    :math:`\eta\, m(s) \le` ``tol`` (``coordinate_steps``).  The ratio is then
+    :math:`(\sqrt 2)^2 = 2`.  At smaller ``tol`` more axis-aligned coordinates have frozen at
+    :math:`x^*` first, the axis median falls off its plateau, and the ratio grows but moves
+    with the CPU (3.27 from 25 starts at ``tol=1e-3``, 2.8 to 3.3 under one-ulp changes).
 
     Starts: radius :math:`\|x_0\|`, angles of ``x0`` plus :math:`k` golden angles,
     :math:`k = 1..n`: no two starts are mirror images (the axis problem's symmetry), and none
@@ -496,9 +504,12 @@ def rotation_survey(rule, eigs=(1.0, 100.0), angle: float = math.pi / 4, *, n_st
     ma, mr = float(np.median(sa)), float(np.median(sr))
     ratio = (1.0 if mr == 0 else math.inf) if ma == 0 else mr / ma
     lr = float(runs[0].axis.rule.lr)
-    below = np.nonzero(math.sqrt(2.0) * lr * _multipliers(schedule, steps) <= tol)[0]
-    diagonal = float(below[0]) if below.size else math.inf
-    return RotationSurvey(starts, sa, sr, ma, mr, ratio, diagonal)
+    m = _multipliers(schedule, steps)
+
+    def first(length):
+        below = np.nonzero(length * lr * m <= tol)[0]
+        return float(below[0]) if below.size else math.inf
+    return RotationSurvey(starts, sa, sr, ma, mr, ratio, first(math.sqrt(2.0)), first(1.0))
 
 
 # ----------------------------------------------------------------------------- Lion's box
