@@ -252,3 +252,21 @@ def test_lion_k_tanh_is_a_smooth_sign():
     smooth = lk.run(ROSEN, "lion_k", 200, lr=1e-2, K="tanh", delta=delta).xs
     quad = lk.run(ROSEN, "lion_k", 200, lr=1e-2 / delta, K="quadratic").xs
     np.testing.assert_allclose(smooth, quad, rtol=1e-9, atol=1e-12)
+
+
+def test_rotation_survey_medians_over_starts():
+    """Rotated, the median settles with one diagonal sign step, sqrt(2) lr_t <= tol; axis-aligned
+    with one coordinate step, lr_t <= tol: twice the steps under lr_t ~ 1/sqrt(t). GD's ratio is
+    exactly 1 from every start."""
+    s = sg.rotation_survey("sign_sgd", n_starts=9, steps=20000, lr=0.01, tol=1.5e-3)
+    assert s.starts.shape == (9, 2) and s.steps_axis.shape == s.steps_rotated.shape == (9,)
+    assert np.allclose(np.linalg.norm(s.starts, axis=1), math.hypot(1.5, -1.0))
+    assert len({tuple(np.round(np.abs(x), 12)) for x in s.starts}) == 9      # no mirror images
+    assert (s.coordinate_steps, s.diagonal_steps) == (4445, 8889)          # (10 lr/tol)^2, twice that
+    assert abs(s.median_rotated / s.diagonal_steps - 1) < 0.01
+    assert abs(s.median_axis / s.coordinate_steps - 1) < 0.02       # 9 starts: a neighbour, 4397
+    assert s.ratio == s.median_rotated / s.median_axis and abs(s.ratio - 2) < 0.05
+    gd = sg.rotation_survey("sgd", n_starts=5, steps=3000, lr=0.01, schedule=None)
+    assert gd.ratio == 1.0 and np.array_equal(gd.steps_axis, gd.steps_rotated)
+    with pytest.raises(ValueError):
+        sg.rotation_survey("sign_sgd", n_starts=0)

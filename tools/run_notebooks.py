@@ -104,6 +104,25 @@ def isolated_jupyter():
                     os.environ[name] = value
 
 
+@contextmanager
+def patched_environ(env):
+    """os.environ with ``env`` applied ({name: value, or None to unset}), restored on exit."""
+    saved = {name: os.environ.get(name) for name in env}
+    try:
+        for name, value in env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = str(value)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass
 class Run:
     """One executed notebook."""
@@ -133,8 +152,12 @@ class NotebookError(Exception):
                 f"  traceback:\n{self.traceback}")
 
 
-def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600):
+def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600, env=None):
     """Execute ``notebook`` with ``parameters`` in a fresh kernel; return a Run.
+
+    ``env``: environment variables for the kernel, {name: value, or None to unset}, set in
+    this process while the notebook runs (the kernel inherits them) and restored after:
+    how tools/record_spread.py picks a CPU target and tools/mutants.py a mutated labkit.
 
     Raises ValueError for a parameter the notebook's ``parameters`` cell does not define
     (papermill would only warn, and the notebook would silently run at its defaults), and
@@ -156,7 +179,7 @@ def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600):
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
     start = time.perf_counter()
-    with isolated_jupyter():
+    with isolated_jupyter(), patched_environ(env or {}):
         try:
             nb = pm.execute_notebook(str(notebook), str(output), parameters=parameters,
                                      kernel_name="python3", progress_bar=False,
