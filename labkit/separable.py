@@ -72,11 +72,12 @@ def _data(problem):
     """(Z, A, y) with rows z_i = y_i a_i of a binary logistic problem."""
     data = getattr(problem, "extras", {}).get("data")
     if data is None:
-        raise ValueError(f"{getattr(problem, 'name', problem)!r} has no extras['data']: use "
+        raise ValueError(f"problem {getattr(problem, 'name', problem)!r} has no extras['data']: use "
                          "lk.problems.separable_logistic, blobs_logistic or logistic_regression")
     A, y = (np.asarray(v, dtype=np.float64) for v in data)
     if A.ndim != 2 or y.shape != (A.shape[0],) or not np.all(np.abs(y) == 1.0) or problem.dim != A.shape[1]:
-        raise ValueError(f"{problem.name} is not a binary logistic problem (labels in {{-1, +1}}, x = weights)")
+        raise ValueError(f"problem {problem.name} is not a binary logistic problem (labels in {{-1, +1}}, "
+                         f"x = weights)")
     return np.ascontiguousarray(A * y[:, None]), A, y
 
 
