@@ -13,7 +13,7 @@ def unknown_name(kind: str, name, known) -> ValueError:
     by_lower = {str(k).lower(): k for k in known}
     close = [by_lower[c] for c in difflib.get_close_matches(str(name).lower(), list(by_lower), n=3, cutoff=0.5)]
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return ValueError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(known))}.")
+    return ValueError(f"unknown {kind} {shown(name)}.{hint} Known: {', '.join(sorted(known))}.")
 
 
 # Argument checks shared by every module: the error names the argument, shows what was given

@@ -201,7 +201,7 @@ def basins(problem, rule, steps: int = 1000, n: int = 300, *, minima=None, radiu
         dist[idx[hit]] = dmin[hit]
     rest = np.flatnonzero(labels == STUCK)
     if rest.size:
-        G = np.asarray(problem.grad(X[rest]), dtype=np.float64).reshape(-1, 2)
+        G = _problems.grad_rows(problem, X[rest])
         still = np.linalg.norm(G, axis=1) <= gtol
         if still.any():
             H = _fd_hessians(problem, X[rest[still]])
@@ -227,8 +227,8 @@ def _fd_hessians(problem, X, h: float = 1e-5):
         Xp, Xm = X.copy(), X.copy()
         Xp[:, k] += scale[:, k]
         Xm[:, k] -= scale[:, k]
-        gp = np.asarray(problem.grad(Xp), dtype=np.float64).reshape(m, d)
-        gm = np.asarray(problem.grad(Xm), dtype=np.float64).reshape(m, d)
+        gp = _problems.grad_rows(problem, Xp)
+        gm = _problems.grad_rows(problem, Xm)
         H[:, :, k] = (gp - gm) / (2.0 * scale[:, k:k + 1])
     return 0.5 * (H + np.swapaxes(H, 1, 2))
 
@@ -297,7 +297,7 @@ def gradient_field(problem, n: int = 20) -> GradientField:
     anchor = problem.x_star if problem.x_star is not None else problem.x0
     P = np.repeat(np.asarray(anchor, dtype=np.float64).reshape(1, -1), n * n, axis=0)
     P[:, 0], P[:, 1] = X.ravel(), Y.ravel()
-    G = np.asarray(problem.grad(P), dtype=np.float64).reshape(n * n, -1)
+    G = _problems.grad_rows(problem, P)
     return GradientField(X, Y, G[:, 0].reshape(n, n), G[:, 1].reshape(n, n))
 
 

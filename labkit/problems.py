@@ -455,6 +455,8 @@ class Problem:
 
     def grid(self, n: int = 100):
         """Points of an n x n grid over the domain, shape (n*n, 2) (first two coordinates)."""
+        n = check_int("n", n, 1)
+        check_memory(f"grid(n={n}) ({n} x {n} points)", 48.0 * n * n, per_unit=48, unit="points")
         (x_lo, x_hi), (y_lo, y_hi) = self.domain
         X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
         return np.column_stack([X.ravel(), Y.ravel()])
@@ -569,6 +571,7 @@ def quadratic(eigs=(1.0, 10.0), angle: float = 0.0, *, center=None, basis_seed: 
         x0 = c + np.where(np.arange(d) % 2 == 0, 1.5, -1.0) if d > 1 else c + 1.5
     convex = bool(np.all(lam > 0))
     span = 2.5 + float(np.max(np.abs(np.asarray(x0) - c)))
+    span = max(span, 1e-9 * float(np.max(np.abs(c))))     # far from 0, c +- 2.5 would round to c
     lam_txt = ", ".join(f"{v:g}" for v in lam[:4]) + (", ..." if d > 4 else "")
     return _builtin(QUADRATIC, np.concatenate([A.ravel(), c]), name=f"quadratic([{lam_txt}], angle={angle:g})",
                     dim=d, x0=x0, x_star=c if convex else None, f_star=0.0 if convex else None,
@@ -752,7 +755,31 @@ def evaluate_rows(f, points, dtype=np.float64) -> np.ndarray:
             return out.reshape(m)
     except Exception:           # an f for one point at a time; a real error in f is raised below
         pass
-    return np.array([np.asarray(f(p), dtype=dtype).reshape(()) for p in points])
+    out = []
+    for p in points:
+        v = np.asarray(f(p), dtype=dtype)
+        if v.size != 1:
+            raise ValueError(f"the problem's f must return one number per point, got shape {v.shape} at "
+                             f"x = {shown(p)}")
+        out.append(v.reshape(()))
+    return np.array(out)
+
+
+def grad_rows(problem, points) -> np.ndarray:
+    """``problem.grad`` on every row of ``points`` ``(m, d)``, as ``(m, d)``: one batched call when it
+    gives ``m * d`` values (built-ins, most NumPy gradients), else row by row; a gradient of the wrong
+    shape is reported as such."""
+    m, d = points.shape
+    G = np.asarray(problem.grad(points), dtype=np.float64)
+    if G.size == m * d:
+        return G.reshape(m, d)
+    rows = []
+    for p in points:
+        g = np.asarray(problem.grad(p), dtype=np.float64)
+        if g.size != d:
+            raise ValueError(f"problem {problem.name!r}: grad returned shape {g.shape} for a point of dimension {d}")
+        rows.append(g.reshape(d))
+    return np.array(rows).reshape(m, d)
 
 def names():
     return sorted(registry)
@@ -761,8 +788,13 @@ def names():
 def get(name: str, **kwargs) -> Problem:
     """A built-in problem by name; unknown names raise ValueError with the closest matches."""
     from ._errors import unknown_name
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:
         raise unknown_name("problem", name, registry)
+    import inspect
+    allowed = inspect.signature(registry[name]).parameters
+    for key in kwargs:
+        if key not in allowed:
+            raise ValueError(f"problem {name!r} takes no keyword {key!r}; its keywords: {', '.join(allowed) or 'none'}")
     return registry[name](**kwargs)
 
 
