@@ -149,6 +149,11 @@ class ThreeBodyExplorer(_LiveFigure):
             raise ValueError(f"integrator must be one of {list(_PARAM)}, got {s['integrator']!r}")
         sysobj = _system(s["system"], check_int("seed", s["seed"], 0))
         s["mu"] = check_positive("mu", s["mu"])
+        lo, hi = _PARAM[s["integrator"]][1]
+        if not 10.0 ** (lo - 1) <= s["mu"] <= 10.0 ** (hi + 1):
+            # A decade beyond the slider either way; smaller steps would stall each redraw for minutes.
+            raise ValueError(f"mu ({_PARAM[s['integrator']][0]} of {s['integrator']}) must be in "
+                             f"[{10.0 ** (lo - 1):g}, {10.0 ** (hi + 1):g}], got {s['mu']!r}")
         if "system" in changes and "t_end" not in changes and changes is not s:
             s["t_end"] = None
         default = _default_t_end(s["system"], sysobj)

@@ -51,7 +51,7 @@ _LR_RANGE = (-6.0, 1.0)  # log10 bounds of the step-size slider (widened to incl
 # figure is built.
 
 #: Largest contour grid an explorer draws (``contour_n`` x ``contour_n`` evaluations per redraw).
-MAX_CONTOUR_N = 2000
+MAX_CONTOUR_N = 1000
 
 
 def _contour_n(contour_n) -> int:
