@@ -286,6 +286,46 @@ def _all_targets():
     return _TARGETS
 
 
+# ----------------------------------------------------------------------------- the issue's examples
+
+def _issue_cases():
+    p = lk.problems.rosenbrock()
+    return [
+        (lambda: lk.run("abc", "adam"), ValueError, "unknown problem 'abc'"),
+        (lambda: lk.run(3, "adam"), TypeError, "problem must be a Problem"),
+        (lambda: lk.run(None, "adam"), TypeError, "problem must be a Problem"),
+        (lambda: lk.check_gradient("nope"), ValueError, "unknown problem"),
+        (lambda: lk.check_gradient(1.5), TypeError, "problem must be a Problem"),
+        (lambda: lk.problems.rosenbrock(seed=float("inf")), ValueError, "seed must be an integer"),
+        (lambda: lk.problems.rosenbrock(noise=None), ValueError, "noise must be a finite number"),
+        (lambda: lk.problems.rosenbrock(seed=None), ValueError, "seed must be an integer"),
+        (lambda: lk.viz.trajectories(p, [1, 2]), TypeError, "trajs must be a Trajectory"),
+        (lambda: lk.optim.muon(ns_steps=10**12), ValueError, "ns_steps must be an integer >= 1 and <= 1000"),
+        (lambda: lk.optim.swan(ns_steps=10**12), ValueError, "ns_steps must be an integer >= 1 and <= 1000"),
+        (lambda: lk.optim.sinkgd(iterations=10**12), ValueError, "iterations must be an integer >= 1 and <= 1000"),
+        (lambda: lk.run(p, "adam", 10**9), ValueError, r"steps=1000000000 .* at most about [\d,]+ steps fit"),
+        (lambda: lk.sweep(p, "sgd", 10**12, progress=False), ValueError, r"steps fit"),
+    ]
+
+
+def test_the_issue_examples_fail_clearly():
+    import re
+
+    import pytest
+    for call, kind, message in _issue_cases():
+        with pytest.raises(kind) as info:
+            call()
+        assert re.search(message, str(info.value)), str(info.value)
+
+
+def test_run_takes_a_problem_name_as_compare_does():
+    by_name = lk.run("rosenbrock", "adam", 50, lr=0.01)
+    by_record = lk.run(lk.problems.rosenbrock(), "adam", 50, lr=0.01)
+    np.testing.assert_array_equal(by_name.xs, by_record.xs)
+    assert lk.sweep("rosenbrock", "sgd", 20, lr=[1e-3], progress=False)["f_final"].iloc[0] == \
+        lk.run("rosenbrock", "sgd", 20, lr=1e-3).f_final
+
+
 def test_fuzz_public_api():
     import pytest
     pytest.importorskip("ipywidgets")
