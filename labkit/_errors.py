@@ -46,6 +46,10 @@ def check_int(name: str, value, lo: int = 0, hi: int | None = None) -> int:
     return int(value)
 
 
+#: Upper bound of the iteration counts of the labs' solvers (power iteration, Lanczos, projected
+#: Newton): they converge in tens to thousands; 10**12 would hang a notebook for days.
+MAX_ITERATIONS = 100_000
+
 #: Largest seed: seeds reach the kernels as int64.
 SEED_MAX = 2**63 - 1
 

@@ -92,8 +92,13 @@ def _check_gamma(gamma):
     return check_positive("gamma", gamma)
 
 
+#: Most steps of one separable run: the paths keep every iterate (and these labs separate in
+#: thousands of steps), so 10**12 is refused instead of exhausting memory.
+MAX_STEPS = 10**7
+
+
 def _check_steps(steps, name="steps"):
-    return check_int(name, steps, 1)
+    return check_int(name, steps, 1, MAX_STEPS)
 
 
 class SeparablePath(NamedTuple):
@@ -338,7 +343,7 @@ def steps_to_separation(problem, method: str, gamma: float, max_steps: int = 100
     Reference: A. Tyurin, arXiv:2412.08424, 2024 (Sec. 3, Sec. 6); R. Zhang, J. Wu, L. Lin,
     P. L. Bartlett, arXiv:2504.04105, 2025.
     """
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     Z, _, _ = _data(problem)
     gamma, max_steps = _check_gamma(gamma), _check_steps(max_steps, "max_steps")
