@@ -4,8 +4,8 @@ Each *target* is one public entry point with valid arguments; a *case* replaces 
 them by a bad value (wrong type, None, a string, nan/inf, negative, huge, a wrong shape, a
 non-callable, ...).  An outcome is
 
-- ``ok``: a result (or an error the function documents for valid input, e.g. threebody's
-  RuntimeError after ``max_steps``);
+- ``ok``: a result (or an error the function documents for valid input: threebody's
+  RuntimeError after ``max_steps``, the stochastic labs' DivergenceWarning raised when a run diverges);
 - ``clear``: a ValueError or TypeError whose message names the argument that was replaced;
 - ``unclear``: anything else (AttributeError, OverflowError, MemoryError, numba errors, or a
   ValueError that does not say which argument is wrong);
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import faulthandler
 import inspect
-import math
 import os
 import signal
 import sys
@@ -178,6 +177,48 @@ def _targets():
     add("threebody.System", lambda **kw: tb.System(**kw),
         dict(name="pair", m=[1.0, 1.0], x=[[1.0, 0.0], [-1.0, 0.0]], v=[[0.0, 0.5], [0.0, -0.5]], G=1.0))
 
+    # The labs.
+    from labkit import analysis as A
+    from labkit import landscape as L
+    from labkit import separable as SP
+    from labkit import signs as SG
+    from labkit import stochastic as ST
+    quad = lk.problems.quadratic()
+    qtraj = Fresh(lambda: lk.run(quad, "sgd", 20, lr=0.1))
+    for fn in (A.gd_stability_limit, A.gd_optimal_lr, A.polyak_optimal):
+        add(f"analysis.{fn.__name__}", fn, dict(problem_or_eigs=quad))
+    for fn in (A.heavy_ball_limit, A.nesterov_limit):
+        add(f"analysis.{fn.__name__}", fn, dict(problem_or_eigs=quad, momentum=0.5))
+    add("analysis.iteration_matrix", A.iteration_matrix, dict(lam=1.0, lr=0.1, momentum=0.5, nesterov=False))
+    add("analysis.eigen_rates", A.eigen_rates, dict(problem=quad, rule="sgd", lr=0.1), rule=opt["optimizer"])
+    add("analysis.error_split", A.error_split, dict(traj=qtraj, problem=None))
+    add("analysis.stability_map", A.stability_map, dict(problem=quad, rule="sgd", steps=20, tol=1e-8, x0=None,
+                                                        progress=False, lr=[0.01, 0.1], momentum=[0.0, 0.5]),
+        rule=opt["optimizer"])
+    add("analysis.divergence_threshold", A.divergence_threshold, dict(problem=quad, rule="sgd", steps=50, lo=0.01,
+                                                                      hi=1.0, rtol=1e-3, x0=None), rule=opt["optimizer"])
+    add("analysis.sharpness", A.sharpness, dict(problem=quad, xs=np.zeros((3, 2)), every=1))
+    add("analysis.sharpness_power", A.sharpness_power, dict(hvp=quad, x=[0.0, 0.0], iters=20, seed=0))
+    add("stochastic.sgd_stationary_loss", ST.sgd_stationary_loss, dict(problem_or_eigs=quad, lr=0.01, noise_std=0.1))
+    add("stochastic.schedule_comparison", ST.schedule_comparison,
+        dict(problem=quad.with_noise(0.1), rule="sgd", steps=20, schedules={"c": S.constant()}, seeds=2,
+             progress=False, lr=0.01), rule=opt["optimizer"])
+    add("stochastic.batch_size_scaling", ST.batch_size_scaling,
+        dict(problem=quad, rule="sgd", batch_sizes=[1, 2], lr=0.01, noise_std=0.1, steps=20, seeds=2,
+             progress=False), rule=opt["optimizer"])
+    add("landscape.gradient_field", L.gradient_field, dict(problem=rosen, n=5))
+    add("landscape.hessian_at", L.hessian_at, dict(problem=rosen, x=[0.0, 0.0]))
+    add("landscape.basins", L.basins, dict(problem=rosen, rule="sgd", steps=10, n=4, progress=False, lr=1e-3),
+        rule=opt["optimizer"])
+    sep = lk.problems.separable_logistic(n=20)
+    add("separable.lr_gd", SP.lr_gd, dict(problem=sep, gamma=1.0, steps=10))
+    add("separable.batch_perceptron", SP.batch_perceptron, dict(problem=sep, steps=10))
+    add("separable.steps_to_separation", SP.steps_to_separation, dict(problem=sep, method="lr_gd", gamma=1.0,
+                                                                      max_steps=100))
+    add("signs.box_minimiser", SG.box_minimiser, dict(problem=rosen, bound=0.5, x0=None, tol=1e-12, max_iter=50))
+    add("signs.sign_state", SG.sign_state, dict(problem=rosen, rule="sign_sgd", steps=10, x0=None, schedule=None),
+        rule=opt["optimizer"])
+
     # Explorers (each builds a figure: a few arguments, small sizes).
     from labkit import widgets as W
     add("widgets.StepSizeExplorer", W.StepSizeExplorer, dict(problem=rosen, rules=("sgd",), steps=20, lr=None,
@@ -246,6 +287,8 @@ def attempt(target, changes):
             outcome, detail = "clear", f"{type(e).__name__}: {e}"
         else:
             outcome, detail = "unclear", f"{type(e).__name__}: {e}"
+    except lk.DivergenceWarning as e:       # raised on purpose by the stochastic labs (lr too large)
+        outcome, detail = "ok", f"DivergenceWarning: {e}"
     except RuntimeError as e:
         documented = name.startswith("threebody.") and "max_steps" in str(e) or "non-finite" in str(e)
         outcome, detail = ("ok" if documented else "unclear"), f"RuntimeError: {e}"
