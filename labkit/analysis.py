@@ -364,8 +364,9 @@ class StabilityMap:
 
     def cell(self, value0, value1):
         """Index ``(row, column)`` of the cell nearest to ``(value0, value1)`` (log distance on a geometric axis)."""
+        from ._errors import check_real
         idx = []
-        for v, grid in ((value1, self.axis1), (value0, self.axis0)):
+        for v, grid in ((check_real("value1", value1), self.axis1), (check_real("value0", value0), self.axis0)):
             g = np.asarray(grid, dtype=np.float64)
             if _is_geometric(g) and v > 0:
                 idx.append(int(np.argmin(np.abs(np.log(g) - math.log(v)))))
@@ -409,7 +410,7 @@ class StabilityMap:
         """
         import matplotlib.pyplot as plt
 
-        if what not in ("f_final", "steps_to_tol"):
+        if not isinstance(what, str) or what not in ("f_final", "steps_to_tol"):
             raise ValueError(f"what must be 'f_final' or 'steps_to_tol', got {what!r}")
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4.5))

@@ -707,6 +707,9 @@ class StabilityMapExplorer(_LiveFigure):
     """
 
     def __init__(self, smap, value0=None, value1=None, *, what: str = "f_final", contour_n: int = 150):
+        if not isinstance(smap, _an.StabilityMap):
+            raise TypeError(f"smap must be a StabilityMap (from lk.analysis.stability_map), got {shown(smap)}")
+        contour_n = _contour_n(contour_n)
         if smap.problem is None:
             raise ValueError("StabilityMapExplorer needs a map built by lk.analysis.stability_map")
         if smap.problem.dim < 2:

@@ -230,6 +230,9 @@ def _targets():
         dict(problems=rosen, rules=("sgd",), steps=20, lr=0.01, x0=None, quiver=False, contour_n=12),
         rules=opt["optimizer"], problems=("problem",))
     add("widgets.SeparableExplorer", W.SeparableExplorer, dict(problem=None, steps=20, gamma=1.0, t=None))
+    smap = A.stability_map(quad, "sgd", 20, progress=False, lr=[0.01, 0.1, 0.2], momentum=[0.0, 0.5])
+    add("widgets.StabilityMapExplorer", W.StabilityMapExplorer, dict(smap=smap, value0=None, value1=None,
+                                                                     what="f_final", contour_n=12))
     add("widgets.ThreeBodyExplorer", W.ThreeBodyExplorer, dict(system="figure_eight", integrator="hermite",
                                                                mu=None, policy=False, seed=0, t_end=0.5, n_out=8))
     return T
