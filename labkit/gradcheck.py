@@ -51,6 +51,7 @@ def check_gradient(problem, points=None, *, n: int = 8, seed: int = 0) -> Gradie
     It costs ``d`` evaluations of ``f`` per point (central differences: ``2 d``): a check
     for problems of a few to a few hundred coordinates, not for a network's parameters.
 
+    ``problem`` is a :class:`~labkit.problems.Problem` or a built-in problem's name.
     Returns ``GradientCheck(error, method, points)``; ``error`` is the largest
     :math:`|g_i - \partial_i f| / \max(1, |\partial_i f|)`.
 

@@ -30,7 +30,8 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     ``diverged_at`` and ``x_final_<i>`` (NaN for diverged runs).  Lanes with the same
     noise seed see the same noise (common random numbers).  Runs in parallel on all
     cores; shows a progress bar when it will take more than about a second
-    (``progress=True/False`` forces it).
+    (``progress=True/False`` forces it).  ``problem`` may be a built-in problem's name, as in
+    :func:`~labkit.run`; a sweep whose arrays would not fit in memory is refused before it starts.
     """
     import pandas as pd
 
