@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._errors import check_array, shown
+
 __all__ = [
     "Boundary",
     "EigenRates",
@@ -259,7 +261,10 @@ def iteration_matrix(lam: float, lr: float, momentum: float = 0.0, *, nesterov: 
 
     References: Polyak 1964; Goh, Distill 2017; Lessard, Recht, Packard 2016, §2-3.
     """
-    lam, eta, mu, tau = float(lam), float(lr), float(momentum), float(dampening)
+    from ._errors import check_bool, check_real
+    lam, eta, mu, tau = (check_real(k, v) for k, v in (("lam", lam), ("lr", lr), ("momentum", momentum),
+                                                       ("dampening", dampening)))
+    nesterov = check_bool("nesterov", nesterov)
     if mu == 0.0:
         return np.array([[1.0 - eta * lam]])
     if nesterov:
@@ -288,6 +293,8 @@ def eigen_rates(problem, rule="sgd", **hyperparameters) -> EigenRates:
     """
     A, _ = _quadratic_parts(problem)
     lr, mu, tau, nesterov, wd = _sgd_hp(rule, hyperparameters)
+    if not np.all(np.isfinite(lr * (np.abs(A) + abs(wd)))):
+        raise ValueError(f"lr={lr!r} times the curvature overflows float64; no rate to compute")
     lam, vecs = np.linalg.eigh(A)
     rates = np.array([np.max(np.abs(np.linalg.eigvals(iteration_matrix(l + wd, lr, mu, nesterov=nesterov,
                                                                        dampening=tau)))) for l in lam])
@@ -357,8 +364,9 @@ class StabilityMap:
 
     def cell(self, value0, value1):
         """Index ``(row, column)`` of the cell nearest to ``(value0, value1)`` (log distance on a geometric axis)."""
+        from ._errors import check_real
         idx = []
-        for v, grid in ((value1, self.axis1), (value0, self.axis0)):
+        for v, grid in ((check_real("value1", value1), self.axis1), (check_real("value0", value0), self.axis0)):
             g = np.asarray(grid, dtype=np.float64)
             if _is_geometric(g) and v > 0:
                 idx.append(int(np.argmin(np.abs(np.log(g) - math.log(v)))))
@@ -402,7 +410,7 @@ class StabilityMap:
         """
         import matplotlib.pyplot as plt
 
-        if what not in ("f_final", "steps_to_tol"):
+        if not isinstance(what, str) or what not in ("f_final", "steps_to_tol"):
             raise ValueError(f"what must be 'f_final' or 'steps_to_tol', got {what!r}")
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4.5))
@@ -476,12 +484,21 @@ def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=Non
     import pandas as pd
 
     from . import optim as _optim
+    from ._errors import check_problem
     from .sweep import sweep
 
-    swept = [(k, np.asarray(v)) for k, v in grids.items() if np.ndim(v) == 1]
+    problem = check_problem("problem", problem)
+    swept = []
+    for k, v in grids.items():
+        try:
+            if np.ndim(v) == 1:
+                swept.append((k, np.asarray(v)))
+        except ValueError:                        # ragged nesting
+            raise ValueError(f"grid {k!r} must be a value or a 1-D sequence, got {shown(v)}") from None
     if len(swept) != 2:
+        others = ", ".join(f"{k}={shown(v, 40)}" for k, v in grids.items() if k not in dict(swept))
         raise ValueError(f"grids must hold exactly two 1-D grids (the map's axes), got "
-                         f"{[k for k, _ in swept] or 'none'}")
+                         f"{[k for k, _ in swept] or 'none'}" + (f"; not 1-D: {others}" if others else ""))
     for key, v in swept:
         if len(np.unique(v)) != len(v):
             raise ValueError(f"grid {key!r} must not repeat values")
@@ -549,14 +566,20 @@ def divergence_threshold(problem, rule, steps: int = 2000, *, lo: float, hi: flo
     from ._errors import DivergenceWarning
     from .run import run
 
-    lo, hi = float(lo), float(hi)
+    from ._errors import check_array, check_positive, check_problem
+    problem = check_problem("problem", problem)
+    lo, hi = check_positive("lo", lo), check_positive("hi", hi)
     if not (0 < lo < hi and math.isfinite(hi)):
         raise ValueError(f"need 0 < lo < hi, got lo={lo!r}, hi={hi!r}")
+    rtol = check_positive("rtol", rtol)
     if not (0 < rtol < 1):
         raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
     ref = 0.0 if problem.f_star is None else float(problem.f_star)
-    start = problem.x0 if x0 is None else np.asarray(x0, dtype=np.float64)
-    f0 = float(problem.f(start)) - ref
+    start = problem.x0 if x0 is None else check_array("x0", x0, (problem.dim,))
+    f0 = np.asarray(problem.f(start), dtype=np.float64)
+    if f0.size != 1:
+        raise ValueError(f"problem {problem.name!r}: f(x) must return one number, got shape {f0.shape}")
+    f0 = float(f0.reshape(())) - ref
 
     def stable(lr):
         with warnings.catch_warnings():
@@ -565,7 +588,7 @@ def divergence_threshold(problem, rule, steps: int = 2000, *, lo: float, hi: flo
         return (not tr.diverged) and float(tr.f[-1]) - ref < f0
 
     if not stable(lo):
-        raise ValueError(f"lo={lo:g} is not stable: lower it")
+        raise ValueError(f"lo={lo:g} is not stable on problem {problem.name} in steps={steps}: lower it")
     if stable(hi):
         raise ValueError(f"hi={hi:g} is stable: raise it")
     while hi / lo > 1 + rtol:
@@ -589,12 +612,14 @@ def sharpness(problem, xs, every: int = 1) -> np.ndarray:
     """
     if not _is_problem(problem):
         raise ValueError(f"problem must be a labkit Problem, got {type(problem).__name__}")
+    from ._errors import check_int, check_problem
+    problem, every = check_problem("problem", problem), check_int("every", every, 1)
     if problem.hess is None:
         raise ValueError(f"problem {problem.name} has no Hessian; use sharpness_power with a "
                          f"Hessian-vector product instead")
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
         raise ValueError(f"every must be an integer >= 1, got {every!r}")
-    pts = np.asarray(getattr(xs, "xs", xs), dtype=np.float64)
+    pts = check_array("xs", getattr(xs, "xs", xs), finite=False, what="points (n, d) or a Trajectory")
     if pts.ndim != 2 or pts.shape[1] != problem.dim:
         raise ValueError(f"xs must be a Trajectory or an array of shape (n, {problem.dim}), got {pts.shape}")
     return np.array([np.linalg.eigvalsh(np.asarray(problem.hess(x)))[-1] for x in pts[::every]])
@@ -609,7 +634,8 @@ def _operator(op, x):
         H = np.asarray(op.hess(x), dtype=np.float64)
         return lambda v: H @ v
     if isinstance(op, np.ndarray) or isinstance(op, (list, tuple)):
-        H = np.asarray(op, dtype=np.float64)
+        from ._errors import check_array
+        H = check_array("hvp", op, what="a Hessian matrix (d, d)")
         if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] != x.size:
             raise ValueError(f"hvp: a Hessian matrix must have shape ({x.size}, {x.size}), got {H.shape}")
         return lambda v: H @ v
@@ -626,7 +652,13 @@ def _operator(op, x):
         if H.shape != (x.size, x.size):
             raise ValueError(f"hvp: hess(x) must return shape ({x.size}, {x.size}), got {H.shape}")
         return lambda v: H @ v
-    return lambda v: np.asarray(op(x, v), dtype=np.float64).reshape(x.size)
+
+    def hv(v):
+        out = np.asarray(op(x, v), dtype=np.float64)
+        if out.size != x.size:
+            raise ValueError(f"hvp(x, v) must return shape ({x.size},), got {out.shape}")
+        return out.reshape(x.size)
+    return hv
 
 
 def sharpness_power(hvp, x, iters: int = 100, *, seed: int = 0) -> float:
@@ -643,11 +675,13 @@ def sharpness_power(hvp, x, iters: int = 100, *, seed: int = 0) -> float:
 
     References: Cohen et al., ICLR 2021 (sharpness measured by Lanczos/power iteration).
     """
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    from ._errors import check_array, check_seed
+    x = check_array("x", x, finite=False, what="a point").reshape(-1)
+    seed = check_seed("seed", seed)
     if x.size == 0 or not np.all(np.isfinite(x)):
         raise ValueError(f"x must be a finite point, got {x!r}")
-    if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 1:
-        raise ValueError(f"iters must be an integer >= 1, got {iters!r}")
+    from ._errors import MAX_ITERATIONS, check_int
+    iters = check_int("iters", iters, 1, MAX_ITERATIONS)
     Hv = _operator(hvp, x)
     v0 = np.random.default_rng(seed).standard_normal(x.size)
     v0 /= np.linalg.norm(v0)

@@ -73,7 +73,7 @@ import numpy as np
 
 from . import optim as _optim
 from . import problems as _problems
-from ._errors import DivergenceWarning, unknown_name
+from ._errors import DivergenceWarning, check_bool, check_int, check_memory, check_seed, shown, unknown_name
 
 __all__ = ["Task", "Protocol", "Comparison", "compare", "defaults", "lr_grid", "random_search", "algoperf",
            "halton", "search_points", "SPACE", "best_trial", "median_of_best", "performance_ratios",
@@ -91,6 +91,20 @@ SPACE = {
 }
 LR_RANGE = (1e-4, 1.0)
 TAU_MAX = 4.0
+#: Most trials one protocol may ask for per rule and problem (trials x studies): a typo such as
+#: ``lr_grid(10**9)`` is refused instead of listing a billion configurations.
+MAX_TRIALS = 100_000
+
+
+def _lr_range(lr) -> tuple:
+    """A search range ``(lo, hi)`` with ``0 < lo < hi``, both finite."""
+    try:
+        lo, hi = (float(v) for v in lr)
+    except (TypeError, ValueError):
+        lo = hi = math.nan
+    if isinstance(lr, (str, bytes)) or not (0 < lo < hi and math.isfinite(hi)):
+        raise ValueError(f"lr range must be (lo, hi) with 0 < lo < hi, got {shown(lr)}")
+    return (lo, hi)
 
 
 # ----------------------------------------------------------------------------- quasi-random points
@@ -184,15 +198,14 @@ class Protocol:
     name: str = ""
 
     def __post_init__(self):
-        if self.kind not in _KINDS:
+        if not isinstance(self.kind, str) or self.kind not in _KINDS:
             raise unknown_name("protocol", self.kind, _KINDS)
         for key in ("trials", "studies"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{key} must be an integer >= 1, got {v!r}")
-        lo, hi = (float(v) for v in self.lr)
-        if not (0 < lo < hi and math.isfinite(hi)):
-            raise ValueError(f"lr range must be (lo, hi) with 0 < lo < hi, got {self.lr!r}")
+            check_int(key, getattr(self, key), 1, MAX_TRIALS)
+        if self.trials * self.studies > MAX_TRIALS:
+            raise ValueError(f"trials x studies must be <= {MAX_TRIALS}, got {self.trials} x {self.studies}")
+        _lr_range(self.lr)
+        check_seed("seed", self.seed)
         if not self.name:
             names = {"defaults": "defaults", "lr_grid": f"lr_grid({self.trials})",
                      "random_search": f"random_search({self.trials})",
@@ -236,17 +249,17 @@ def defaults() -> Protocol:
 
 def lr_grid(n: int = 15, lr: tuple = LR_RANGE) -> Protocol:
     """Tune the learning rate only, on ``n`` log-spaced values in ``lr``."""
-    return Protocol("lr_grid", trials=n, lr=tuple(lr))
+    return Protocol("lr_grid", trials=check_int("n", n, 1, MAX_TRIALS), lr=_lr_range(lr))
 
 
 def random_search(n: int = 15, lr: tuple = LR_RANGE, seed: int = 0) -> Protocol:
     """Tune the learning rate and the betas (:data:`SPACE`) with ``n`` seeded quasi-random points."""
-    return Protocol("random_search", trials=n, lr=tuple(lr), seed=seed)
+    return Protocol("random_search", trials=check_int("n", n, 1, MAX_TRIALS), lr=_lr_range(lr), seed=seed)
 
 
 def algoperf(trials: int = 5, studies: int = 3, lr: tuple = LR_RANGE, seed: int = 0) -> Protocol:
     """AlgoPerf external tuning: ``studies`` quasi-random searches of ``trials`` points; median of the bests."""
-    return Protocol("algoperf", trials=trials, studies=studies, lr=tuple(lr), seed=seed)
+    return Protocol("algoperf", trials=trials, studies=studies, lr=_lr_range(lr), seed=seed)
 
 
 def tunable(rule) -> list:
@@ -378,7 +391,9 @@ def _task(spec) -> Task:
 
 
 def _rules(rules) -> dict:
-    items = rules.items() if isinstance(rules, dict) else [(None, r) for r in rules]
+    if isinstance(rules, (str, _optim.Rule)):
+        rules = [rules]
+    items = rules.items() if isinstance(rules, dict) else [(None, r) for r in _listed("rules", rules, "rule names or Rules")]
     out = {}
     for label, r in items:
         rule = _optim.get(r)                       # unknown names raise with suggestions
@@ -400,13 +415,22 @@ def _rule_label(rule) -> str:
     return f"{rule.name}({', '.join(shown)})" if shown else rule.name
 
 
-def _horizons(horizon) -> tuple:
-    hs = (horizon,) if np.ndim(horizon) == 0 else tuple(horizon)
+def _listed(name, value, what) -> list:
+    """``value`` as a list (a list, tuple, range, ...), else a TypeError naming ``name``."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a list of {what}, got {shown(value)}")
+    return list(value)
+
+
+def _horizons(horizon, name="horizon") -> tuple:
+    hs = (horizon,) if isinstance(horizon, (int, np.integer)) or not hasattr(horizon, "__iter__") \
+        else tuple(horizon)
     for h in hs:
         if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
-            raise ValueError(f"horizon must be an integer >= 1 (or several), got {horizon!r}")
+            raise ValueError(f"{name} must be an integer >= 1 (or several), got {shown(horizon)}")
+        check_memory(f"{name}={h} steps (each run's schedule)", 8.0 * h, per_unit=8, unit="steps")
     if len(set(hs)) != len(hs) or not hs:
-        raise ValueError(f"horizons must be distinct and at least one, got {horizon!r}")
+        raise ValueError(f"{name}s must be distinct and at least one, got {shown(horizon)}")
     return tuple(int(h) for h in hs)
 
 
@@ -577,24 +601,32 @@ def compare(suite, rules, protocols, *, horizon=1000, seeds=(0, 1, 2), tol: floa
     executors, ``dask.distributed.Client``).  The same arguments give the same tables.
     """
     import pandas as pd
-    tasks = [_task(s) for s in suite]
+    if isinstance(suite, (str, Task)):
+        suite = [suite]
+    tasks = [_task(s) for s in _listed("suite", suite, "problem names, (name, kwargs) pairs or Tasks")]
     if not tasks:
         raise ValueError("suite must hold at least one problem")
     names = [t.name for t in tasks]
     if len(set(names)) != len(names):
         raise ValueError(f"two suite entries share a label: {names}; give them Task(..., label=...)")
     rule_map = _rules(rules)
-    protocols = (protocols,) if isinstance(protocols, Protocol) else tuple(protocols)
+    protocols = (protocols,) if isinstance(protocols, Protocol) else tuple(
+        _listed("protocols", protocols, "Protocols: defaults(), lr_grid(n), random_search(n), algoperf(K, S)"))
     if not protocols or not all(isinstance(p, Protocol) for p in protocols):
         raise ValueError("protocols must be Protocol objects: defaults(), lr_grid(n), random_search(n), algoperf(K, S)")
     if len({p.name for p in protocols}) != len(protocols):
         raise ValueError(f"protocol names must differ: {[p.name for p in protocols]}")
     horizons = _horizons(horizon)
     if tune_horizon is not None:
-        tune_horizon = _horizons(tune_horizon)[0]
-    seeds = tuple(int(s) for s in np.atleast_1d(np.asarray(seeds)))
-    if not seeds or any(s < 0 for s in seeds):
-        raise ValueError(f"seeds must be one or more integers >= 0, got {seeds!r}")
+        tune_horizon = _horizons(tune_horizon, "tune_horizon")[0]
+    seeds = (seeds,) if isinstance(seeds, (int, np.integer)) else seeds
+    try:
+        seeds = tuple(check_seed("seeds", s) for s in _listed("seeds", seeds, "integers >= 0"))
+    except ValueError:
+        raise ValueError(f"seeds must be one or more integers >= 0, got {shown(seeds)}") from None
+    if not seeds:
+        raise ValueError(f"seeds must be one or more integers >= 0, got {shown(seeds)}")
+    progress = None if progress is None else check_bool("progress", progress)
     from .run import _tol
     tol = _tol(tol)
     run_h = sorted(set(horizons) | ({tune_horizon} if tune_horizon else set()))

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import check_int, check_positive, unknown_name
+from ._errors import MAX_ITERATIONS, check_int, check_positive, unknown_name
 
 __all__ = ["EOS_DEMO", "METHODS", "RATIO_BAND", "EdgeOfStability", "demo_model", "edge_of_stability", "lanczos",
            "top_eigenvalue"]
@@ -54,7 +54,7 @@ def lanczos(apply, n: int, iters: int = 30, *, v0=None, seed: int = 0):
     Reference: C. Lanczos, 1950; Golub & Van Loan, Matrix Computations, 4th ed., Sec. 10.1.
     """
     n = check_int("n", n, 1)
-    m = min(check_int("iters", iters, 1), n)
+    m = min(check_int("iters", iters, 1, MAX_ITERATIONS), n)
     if v0 is None:
         v0 = np.random.default_rng(seed).standard_normal(n)
     q = np.asarray(v0, dtype=np.float64).reshape(-1)
@@ -106,7 +106,7 @@ def top_eigenvalue(hvp, theta, method: str = "lanczos", iters: int = 20, *, seed
     """
     if method not in METHODS:
         raise unknown_name("method", method, METHODS)
-    iters = check_int("iters", iters, 1)
+    iters = check_int("iters", iters, 1, MAX_ITERATIONS)
     if return_vector and method != "lanczos":
         raise ValueError("return_vector=True needs method='lanczos'")
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
@@ -295,7 +295,7 @@ def edge_of_stability(model=None, lr: float = EOS_DEMO["lr"], steps: int = EOS_D
     lr = check_positive("lr", lr)
     steps = check_int("steps", steps, 1)
     every = check_int("every", every, 1)
-    sharpness_iters = check_int("sharpness_iters", sharpness_iters, 1)
+    sharpness_iters = check_int("sharpness_iters", sharpness_iters, 1, MAX_ITERATIONS)
     if method not in METHODS:
         raise unknown_name("method", method, METHODS)
     if model is None:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._errors import check_array, check_int, check_memory, check_problem, check_seed
 from .problems import evaluate_rows
 
 
@@ -50,13 +51,18 @@ def check_gradient(problem, points=None, *, n: int = 8, seed: int = 0) -> Gradie
     It costs ``d`` evaluations of ``f`` per point (central differences: ``2 d``): a check
     for problems of a few to a few hundred coordinates, not for a network's parameters.
 
+    ``problem`` is a :class:`~labkit.problems.Problem` or a built-in problem's name.
     Returns ``GradientCheck(error, method, points)``; ``error`` is the largest
     :math:`|g_i - \partial_i f| / \max(1, |\partial_i f|)`.
 
     Reference: W. Squire and G. Trapp, "Using complex variables to estimate derivatives of
     real functions", SIAM Review 40(1):110-112, 1998.
     """
+    problem = check_problem("problem", problem)
+    n, seed = check_int("n", n, 0), check_seed("seed", seed)
+    dim = problem.dim
     if points is None:
+        check_memory(f"check_gradient with n={n} points of dim {dim}", 8.0 * (n + 1) * dim * (2 * dim + 2))
         rng = np.random.default_rng(seed)
         x0 = np.asarray(problem.x0, float)
         P = x0 + rng.uniform(-1.0, 1.0, (n, x0.size))
@@ -65,7 +71,10 @@ def check_gradient(problem, points=None, *, n: int = 8, seed: int = 0) -> Gradie
         if x0.size > 1:
             P[:, 1] = rng.uniform(c, d, n)
         points = np.vstack([x0, P])
-    points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    points = np.atleast_2d(check_array("points", points, finite=False, what=f"points of dimension {dim}"))
+    if points.ndim != 2 or points.shape[1] != dim:
+        raise ValueError(f"points must have shape (m, {dim}) for {problem.name}, got {points.shape}")
+    check_memory(f"check_gradient at {len(points)} points of dim {dim}", 8.0 * len(points) * dim * (2 * dim + 2))
     method = "complex step"
     try:
         derivs = [_complex_step(problem.f, x) for x in points]
@@ -76,6 +85,7 @@ def check_gradient(problem, points=None, *, n: int = 8, seed: int = 0) -> Gradie
     for x, ref in zip(points, derivs):
         g = np.asarray(problem.grad(x), dtype=np.float64).reshape(-1)
         if g.shape != ref.shape:
-            raise ValueError(f"{problem.name}: grad returned shape {g.shape} for a point of dimension {x.size}")
+            raise ValueError(f"problem {problem.name!r}: grad returned shape {g.shape} for a point of dimension "
+                             f"{x.size}")
         error = max(error, float(np.max(np.abs(g - ref) / np.maximum(1.0, np.abs(ref)))))
     return GradientCheck(error, method, len(points))

@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import problems as _problems
-from ._errors import DivergenceWarning
+from ._errors import DivergenceWarning, check_array, check_int, check_memory, check_problem
 
 __all__ = ["Basins", "Curvature", "GradientField", "Interpolation", "PCAPlane", "PathProjection",
            "RescalingDemo", "Slice2D", "basins", "gradient_field", "hessian_at", "interpolate_1d",
@@ -166,11 +166,14 @@ def basins(problem, rule, steps: int = 1000, n: int = 300, *, minima=None, radiu
     import time
 
     from .sweep import sweep
+    problem = check_problem("problem", problem)
     if problem.dim != 2:
         raise ValueError(f"basins needs a 2-D problem, {problem.name} has {problem.dim} coordinates")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    n = int(n)
+    for key, value in hp.items():
+        if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim != 0):
+            raise ValueError(f"{key} must be one value in basins (one run per grid cell), got {value!r}")
+    n = check_int("n", n, 2)
+    check_memory(f"basins with n={n} ({n} x {n} runs)", 8.0 * 16 * n * n, per_unit=128, unit="runs")
     if minima is None:
         minima = problem.minima if len(problem.minima) else (() if problem.x_star is None else (problem.x_star,))
     M = np.asarray([np.asarray(m, dtype=np.float64).reshape(2) for m in minima]).reshape(-1, 2)
@@ -201,7 +204,7 @@ def basins(problem, rule, steps: int = 1000, n: int = 300, *, minima=None, radiu
         dist[idx[hit]] = dmin[hit]
     rest = np.flatnonzero(labels == STUCK)
     if rest.size:
-        G = np.asarray(problem.grad(X[rest]), dtype=np.float64).reshape(-1, 2)
+        G = _problems.grad_rows(problem, X[rest])
         still = np.linalg.norm(G, axis=1) <= gtol
         if still.any():
             H = _fd_hessians(problem, X[rest[still]])
@@ -227,8 +230,8 @@ def _fd_hessians(problem, X, h: float = 1e-5):
         Xp, Xm = X.copy(), X.copy()
         Xp[:, k] += scale[:, k]
         Xm[:, k] -= scale[:, k]
-        gp = np.asarray(problem.grad(Xp), dtype=np.float64).reshape(m, d)
-        gm = np.asarray(problem.grad(Xm), dtype=np.float64).reshape(m, d)
+        gp = _problems.grad_rows(problem, Xp)
+        gm = _problems.grad_rows(problem, Xm)
         H[:, :, k] = (gp - gm) / (2.0 * scale[:, k:k + 1])
     return 0.5 * (H + np.swapaxes(H, 1, 2))
 
@@ -261,7 +264,8 @@ def hessian_at(problem, x) -> Curvature:
     eigenvector ``vectors[:, i]``: gradient descent is locally stable along it for
     :math:`\eta < 2/\lambda_i` when :math:`\lambda_i > 0`.
     """
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    problem = check_problem("problem", problem)
+    x = check_array("x", x, what="a point").reshape(-1)
     if x.shape != (problem.dim,):
         raise ValueError(f"x must have {problem.dim} coordinates for {problem.name}, got {x.shape}")
     if problem.hess is not None:
@@ -288,16 +292,18 @@ def gradient_field(problem, n: int = 20) -> GradientField:
     For more than two coordinates the others are those of ``x_star`` (else ``x0``), as in
     :func:`labkit.viz.contour`.  Draw the descent direction with ``ax.quiver(X, Y, -U, -V)``.
     """
+    problem = check_problem("problem", problem)
     if problem.dim < 2:
         raise ValueError(f"gradient_field needs 2 or more coordinates, {problem.name} has {problem.dim}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    n = check_int("n", n, 2)
+    check_memory(f"gradient_field with n={n} ({n} x {n} points)", 8.0 * n * n * (2 * problem.dim + 4),
+                 per_unit=8.0 * (2 * problem.dim + 4), unit="points")
     (x_lo, x_hi), (y_lo, y_hi) = problem.domain
     X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
     anchor = problem.x_star if problem.x_star is not None else problem.x0
     P = np.repeat(np.asarray(anchor, dtype=np.float64).reshape(1, -1), n * n, axis=0)
     P[:, 0], P[:, 1] = X.ravel(), Y.ravel()
-    G = np.asarray(problem.grad(P), dtype=np.float64).reshape(n * n, -1)
+    G = _problems.grad_rows(problem, P)
     return GradientField(X, Y, G[:, 0].reshape(n, n), G[:, 1].reshape(n, n))
 
 

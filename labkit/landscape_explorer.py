@@ -24,9 +24,9 @@ import warnings
 import numpy as np
 
 from . import optim as _optim
-from ._errors import DivergenceWarning
+from ._errors import DivergenceWarning, check_array, check_bool, check_int, check_positive, shown
 from .run import run as _run
-from .widgets import _LiveFigure, _positive, _set_log_ylim
+from .widgets import _contour_n, _LiveFigure, _positive, _problem_dict, _rule_names, _set_log_ylim, _steps
 
 __all__ = ["LandscapeExplorer", "landscape_problems"]
 
@@ -57,30 +57,22 @@ class LandscapeExplorer(_LiveFigure):
 
     def __init__(self, problems=None, rules=("sgd", "adam", "rmsprop"), steps: int = 500, lr: float = 0.01, *,
                  x0=None, problem: str | None = None, quiver: bool = False, contour_n: int = 150):
-        if problems is None:
-            problems = landscape_problems()
-        elif hasattr(problems, "f"):
-            problems = {problems.name: problems}
-        problems = dict(problems)
-        if not problems:
-            raise ValueError("problems must name at least one problem")
+        problems = _problem_dict(landscape_problems() if problems is None else problems)
         for name, p in problems.items():
             if p.dim != 2:
                 raise ValueError(f"LandscapeExplorer needs 2-D problems; {name!r} has {p.dim} coordinates")
-        rules = (rules,) if isinstance(rules, str) else tuple(rules)
-        if not rules:
-            raise ValueError("rules must name at least one rule")
+        rules = _rule_names(rules)
         for r in rules:
             _optim.get(r)                                  # unknown names fail here, with suggestions
         self.problems, self.rules = problems, rules
         first = problem if problem is not None else next(iter(problems))
-        if first not in problems:
-            raise ValueError(f"problem must be one of {list(problems)}, got {first!r}")
-        lr, steps = self._check_lr(lr), self._check_steps(steps)
+        if not isinstance(first, str) or first not in problems:
+            raise ValueError(f"problem must be one of {list(problems)}, got {shown(first)}")
+        lr, steps = self._check_lr(lr), _steps(self._check_steps(steps), problems.values())
         start = problems[first].x0 if x0 is None else self._check_x0(x0)
         self._state = {"problem": first, "lr": lr, "steps": steps, "step": min(steps, 0), "x0": np.array(start),
-                       "quiver": bool(quiver)}
-        self._contour_n = int(contour_n)
+                       "quiver": check_bool("quiver", quiver)}
+        self._contour_n = _contour_n(contour_n)
         self._memo_key, self._trajs = None, {}
         self.runs = 0                                      # lk.run calls so far (the tests count them)
         self._syncing = False
@@ -93,20 +85,15 @@ class LandscapeExplorer(_LiveFigure):
 
     @staticmethod
     def _check_lr(lr):
-        lr = float(lr)
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be finite and > 0, got {lr!r}")
-        return lr
+        return check_positive("lr", lr)
 
     @staticmethod
     def _check_steps(steps):
-        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-        return int(steps)
+        return check_int("steps", steps, 1)
 
     @staticmethod
     def _check_x0(x0):
-        x0 = np.array(x0, dtype=np.float64).reshape(-1)
+        x0 = check_array("x0", x0, finite=False, what="2 finite numbers").reshape(-1)
         if x0.shape != (2,) or not np.all(np.isfinite(x0)):
             raise ValueError(f"x0 must be 2 finite coordinates, got {x0!r}")
         return x0

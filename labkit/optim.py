@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ._errors import check_int, unknown_name
+from ._errors import check_int, shown, unknown_name
 from ._jit import JIT, fma, lerp, power_step, sign
 
 NHP = 16       # length of the engine's hyperparameter vector (whole-vector rules use more)
@@ -405,6 +405,16 @@ def _flag(name, value):
     if not isinstance(value, (bool, np.bool_, int)) or value not in (0, 1):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+#: Upper bound of the integer hyperparameters that count an inner loop run on every step (Muon's
+#: and SWAN's Newton-Schulz ``ns_steps``, SinkGD's ``iterations``): the iterations converge in
+#: 5-20, and a typo such as ``ns_steps=10**12`` would otherwise hang the kernel, uninterruptibly.
+MAX_INNER_ITERATIONS = 1000
+
+
+def _inner(name, value):
+    return check_int(name, value, 1, MAX_INNER_ITERATIONS)
 
 
 def _rule(name, kind, public, engine, state0=(0.0, 0.0, 0.0, 0.0), reference="", vstep="", needs=""):
@@ -952,7 +962,7 @@ def muon(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_decay=0.0, ad
     Vector parameters (``Problem.shapes``) are not orthogonalised: as in pytorch-optimizer
     they take AdamW steps with ``adamw_lr`` (scaled by the same schedule),
     ``adamw_b1/b2/eps/weight_decay``.  Defaults ``lr=0.02, momentum=0.95, nesterov=True,
-    ns_steps=5, weight_decay=0`` (the reference's).
+    ns_steps=5, weight_decay=0`` (the reference's).  ``ns_steps`` <= ``MAX_INNER_ITERATIONS`` (1000).
 
     Reference: K. Jordan et al., 'Muon: An optimizer for hidden layers in neural networks',
     2024 (KellerJordan/Muon); J. Liu et al., 'Muon is Scalable for LLM Training' (Moonlight),
@@ -960,9 +970,9 @@ def muon(lr=0.02, momentum=0.95, nesterov=True, ns_steps=5, weight_decay=0.0, ad
     """
     lr, mu = _lr(lr), _beta("momentum", momentum)
     nesterov, adjusted = _flag("nesterov", nesterov), _flag("adjusted_lr", adjusted_lr)
-    steps = check_int("ns_steps", ns_steps, 1)
+    steps = _inner("ns_steps", ns_steps)
     wd = _num("weight_decay", weight_decay, 0.0)
-    a_lr = _lr(adamw_lr) if adamw_lr != 0 else 0.0
+    a_lr = _num("adamw_lr", adamw_lr, 0.0)
     a_b1, a_b2 = _beta("adamw_b1", adamw_b1), _beta("adamw_b2", adamw_b2)
     a_eps, a_wd = _num("adamw_eps", adamw_eps, 0.0), _num("adamw_weight_decay", adamw_weight_decay, 0.0)
     # The AdamW lr rides on the scheduled lr as a ratio; pick the ratio whose product with lr
@@ -991,12 +1001,13 @@ def swan(lr=1e-3, ns_steps=10, eps=1e-8) -> Rule:
     No state, no second moments.  Vector parameters take the normalised step
     :math:`\eta\, g/\|g\|` (the paper keeps Adam there).  **Reconstructed** from the
     paper's description; no reference code was available to check it against.
-    Defaults ``lr=1e-3, ns_steps=10, eps=1e-8`` (eps floors the row standard deviation).
+    Defaults ``lr=1e-3, ns_steps=10, eps=1e-8`` (eps floors the row standard deviation);
+    ``ns_steps`` <= ``MAX_INNER_ITERATIONS`` (1000).
 
     Reference: C. Ma, W. Gong, M. Scetbon, E. Meeds, 'SWAN: SGD with Normalization and
     Whitening Enables Stateless LLM Training', ICML 2025 (arXiv:2412.13148).
     """
-    return _rule("swan", SWAN, dict(lr=_lr(lr), ns_steps=check_int("ns_steps", ns_steps, 1), eps=_num("eps", eps, 0.0)),
+    return _rule("swan", SWAN, dict(lr=_lr(lr), ns_steps=_inner("ns_steps", ns_steps), eps=_num("eps", eps, 0.0)),
                  (int(ns_steps), float(eps)), reference="Ma, Gong, Scetbon & Meeds, ICML 2025 (arXiv:2412.13148)",
                  vstep="swan_vstep")
 
@@ -1014,11 +1025,12 @@ def sinkgd(lr=1e-3, iterations=5) -> Rule:
     :math:`\sqrt m`, ``iterations`` = L times; O(mn) a step, stateless.  Vector parameters
     are scaled to norm :math:`\sqrt{\mathrm{len}}`.  **Reconstructed** from the paper's
     Algorithms 3-4; the constants and the default L = 5 are not checked against code.
+    ``iterations`` <= ``MAX_INNER_ITERATIONS`` (1000).
 
     Reference: M. Scetbon, C. Ma, W. Gong, E. Meeds, 'Gradient Multi-Normalization for
     Stateless and Scalable LLM Training', NeurIPS 2025 (arXiv:2502.06742).
     """
-    return _rule("sinkgd", SINKGD, dict(lr=_lr(lr), iterations=check_int("iterations", iterations, 1)),
+    return _rule("sinkgd", SINKGD, dict(lr=_lr(lr), iterations=_inner("iterations", iterations)),
                  (int(iterations),), reference="Scetbon, Ma, Gong & Meeds, NeurIPS 2025 (arXiv:2502.06742)",
                  vstep="sinkgd_vstep")
 
@@ -1085,7 +1097,7 @@ def sophia(lr=6e-2, b1=0.96, b2=0.99, rho=1e-2, weight_decay=0.0, eps=1e-12, upd
     rho = _num("rho", rho, 0.0, None, lo_open=True)
     wd, eps = _num("weight_decay", weight_decay, 0.0), _num("eps", eps, 0.0, None, lo_open=True)
     period = check_int("update_period", update_period, 1)
-    if estimator not in _ESTIMATORS:
+    if not isinstance(estimator, str) or estimator not in _ESTIMATORS:
         raise unknown_name("estimator of sophia:", estimator, _ESTIMATORS)
     seed = check_int("seed", seed, 0)
     return _rule("sophia", SOPHIA, dict(lr=lr, b1=b1, b2=b2, rho=rho, weight_decay=wd, eps=eps,
@@ -1216,6 +1228,9 @@ def get(name: str, **hyperparameters) -> Rule:
     """A rule by name, e.g. ``get("adam", lr=0.01)``; unknown names suggest the closest."""
     if isinstance(name, Rule):
         return name.replace(**hyperparameters) if hyperparameters else name
+    if not isinstance(name, str):
+        raise TypeError(f"rule must be a Rule (e.g. lk.optim.adam(lr=0.01)) or the name of an optimizer "
+                        f"({', '.join(sorted(registry))}), got {shown(name)}")
     if name not in registry:
         raise unknown_name("optimizer", name, registry)
     import inspect

@@ -18,7 +18,8 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._errors import check_int
+from ._errors import (check_array, check_callable, check_int, check_memory, check_nonneg, check_real,
+                      check_seed, shown)
 from ._jit import INLINE, JIT
 
 # Kernel ids for the engine's dispatch (labkit/_engine.py). -1 = user-defined problem.
@@ -386,19 +387,44 @@ class Problem:
     extras: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
-        x0 = np.array(self.x0, dtype=np.float64).reshape(-1)
+        # Every field is checked here, so a slip fails where the problem is written, not deep
+        # inside run or a plot.  The gradient's shape is checked where it is first called (run,
+        # sweep, check_gradient): calling user code here could be slow or have side effects.
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {shown(self.name)}")
+        check_callable("f", self.f)
+        check_callable("grad", self.grad)
+        check_callable("hess", self.hess, optional=True)
+        x0 = check_array("x0", self.x0).reshape(-1)
+        if x0.size < 1:
+            raise ValueError(f"x0 must hold at least one coordinate, got {shown(self.x0)}")
         object.__setattr__(self, "x0", x0)
-        shapes = tuple(tuple(int(n) for n in np.atleast_1d(s)) for s in self.shapes) or ((x0.size,),)
-        if any(len(s) > 2 or min(s) < 1 for s in shapes) or sum(int(np.prod(s)) for s in shapes) != x0.size:
-            raise ValueError(f"shapes {self.shapes} must be 1-D or 2-D blocks whose sizes add up to dim = {x0.size}")
-        object.__setattr__(self, "shapes", shapes)
+        object.__setattr__(self, "shapes", _check_shapes(self.shapes, x0.size))
         if self.x_star is not None:
-            object.__setattr__(self, "x_star", np.array(self.x_star, dtype=np.float64).reshape(-1))
+            x_star = check_array("x_star", self.x_star).reshape(-1)
+            if x_star.size != x0.size:
+                raise ValueError(f"x_star must have as many coordinates as x0 ({x0.size}), got {x_star.size}")
+            object.__setattr__(self, "x_star", x_star)
+        if self.f_star is not None:
+            check_real("f_star", self.f_star)
         if self.domain is None:
             c = x0[:2] if x0.size >= 2 else np.r_[x0, 0.0]
             object.__setattr__(self, "domain", ((c[0] - 2.0, c[0] + 2.0), (c[1] - 2.0, c[1] + 2.0)))
-        if not (np.isfinite(self.noise) and self.noise >= 0):
-            raise ValueError(f"noise must be a finite standard deviation >= 0, got {self.noise!r}")
+        else:
+            box = check_array("domain", self.domain, (2, 2), what="limits ((xlo, xhi), (ylo, yhi))")
+            if not np.all(box[:, 0] < box[:, 1]):
+                raise ValueError(f"domain must be ((xlo, xhi), (ylo, yhi)) with lo < hi, got {shown(self.domain)}")
+        try:
+            object.__setattr__(self, "noise", check_nonneg("noise", self.noise))
+        except ValueError:
+            raise ValueError(f"noise must be a finite standard deviation >= 0, got {shown(self.noise)}") from None
+        object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        if not isinstance(self.minima, (tuple, list)):
+            raise TypeError(f"minima must be a tuple of points, got {shown(self.minima)}")
+        for m in self.minima:
+            check_array("each of minima", m)
+        if not isinstance(self.extras, dict):
+            raise TypeError(f"extras must be a dict of named callables, got {shown(self.extras)}")
 
     @property
     def dim(self) -> int:
@@ -425,10 +451,12 @@ class Problem:
 
     def with_noise(self, noise: float, seed: int = 0) -> "Problem":
         """The same problem with Gaussian gradient noise of standard deviation ``noise``."""
-        return dataclasses.replace(self, noise=float(noise), seed=int(seed))
+        return dataclasses.replace(self, noise=noise, seed=seed)     # both checked by __post_init__
 
     def grid(self, n: int = 100):
         """Points of an n x n grid over the domain, shape (n*n, 2) (first two coordinates)."""
+        n = check_int("n", n, 1)
+        check_memory(f"grid(n={n}) ({n} x {n} points)", 48.0 * n * n, per_unit=48, unit="points")
         (x_lo, x_hi), (y_lo, y_hi) = self.domain
         X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
         return np.column_stack([X.ravel(), Y.ravel()])
@@ -436,6 +464,26 @@ class Problem:
     def __repr__(self):
         extra = f", noise={self.noise}" if self.noise else ""
         return f"Problem({self.name!r}, dim={self.dim}{extra})"
+
+
+def _check_shapes(shapes, dim):
+    """``Problem.shapes``: 1-D or 2-D blocks of positive sizes adding up to ``dim`` (default: one vector)."""
+    allowed = f"1-D or 2-D blocks, e.g. ((3, 2), (4,)), whose sizes add up to dim = {dim}"
+    try:
+        out = tuple(tuple(int(n) for n in np.atleast_1d(np.asarray(s, dtype=np.int64))) for s in shapes)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"shapes must be {allowed}, got {shown(shapes)}") from None
+    out = out or ((dim,),)
+    if any(len(s) not in (1, 2) or min(s) < 1 for s in out) or sum(math.prod(s) for s in out) != dim:
+        raise ValueError(f"shapes must be {allowed}, got {shown(shapes)}")
+    return out
+
+
+def _dim(name, n, lo):
+    """A problem's size argument: an integer >= lo whose x0, x_star and a gradient fit in memory."""
+    n = check_int(name, n, lo)
+    check_memory(f"{name}={n} coordinates", 32.0 * n, per_unit=32, unit="coordinates")
+    return n
 
 
 def _builtin(kind, params, *, name, dim, x0, x_star, f_star, domain, reference, description,
@@ -447,7 +495,8 @@ def _builtin(kind, params, *, name, dim, x0, x_star, f_star, domain, reference, 
         grad=functools.partial(_kernel_grad, kind, params, dim),
         hess=functools.partial(_kernel_hess, kind, params, dim) if hess else None,
         x0=x0, x_star=x_star, f_star=f_star, domain=domain, reference=reference,
-        noise=float(noise), seed=int(seed), minima=tuple(np.asarray(m, float) for m in minima),
+        noise=check_nonneg("noise", noise), seed=check_seed("seed", seed),
+        minima=tuple(np.asarray(m, float) for m in minima),
         kernel=kind, params=params, description=description)
 
 
@@ -462,6 +511,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, *, noise: float = 0.0, seed: in
 
     Minimum :math:`f^* = 0` at :math:`(a, a^2)`; start :math:`(-1.5, 2)`.
     """
+    a, b = check_real("a", a), check_real("b", b)
     return _builtin(ROSENBROCK, [a, b], name="rosenbrock", dim=2, x0=[-1.5, 2.0], x_star=[a, a * a],
                     f_star=0.0, domain=((-2.0, 2.0), (-1.0, 3.0)), reference=_ROSEN_REF,
                     description="curved valley, ill-conditioned near the minimum", noise=noise, seed=seed)
@@ -474,7 +524,8 @@ def rosenbrock_nd(n: int = 10, a: float = 1.0, b: float = 100.0, *, noise: float
     4 <= n <= 7 there is also a local minimum near :math:`(-1, 1, \dots, 1)`.
     Start: :math:`x_i = -1.2` for odd i, 1 for even i (the classic start).
     """
-    n = check_int("n", n, 2)
+    n = _dim("n", n, 2)
+    a, b = check_real("a", a), check_real("b", b)
     if a != 1.0:
         raise ValueError("rosenbrock_nd supports a = 1 only (x_star is known in closed form there)")
     x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
@@ -493,10 +544,14 @@ def quadratic(eigs=(1.0, 10.0), angle: float = 0.0, *, center=None, basis_seed: 
     ``basis_seed`` draws a random orthogonal Q (None keeps the axes).  GD is stable for
     :math:`\eta < 2/\lambda_{max}`, fastest at :math:`\eta = 2/(\lambda_{min}+\lambda_{max})`.
     """
-    lam = np.asarray(eigs, dtype=np.float64).reshape(-1)
+    lam = check_array("eigs", eigs, what="eigenvalues").reshape(-1)
     d = lam.size
-    if d < 1 or not np.all(np.isfinite(lam)):
-        raise ValueError(f"eigs must be a non-empty sequence of finite numbers, got {eigs!r}")
+    if d < 1:
+        raise ValueError(f"eigs must be a non-empty sequence of finite numbers, got {shown(eigs)}")
+    check_memory(f"a quadratic with {d} eigs (its {d} x {d} matrix)", 24.0 * d * d)
+    angle = check_real("angle", angle)
+    if basis_seed is not None:
+        basis_seed = check_seed("basis_seed", basis_seed)
     if d == 2:
         cs, sn = math.cos(angle), math.sin(angle)
         Q = np.array([[cs, -sn], [sn, cs]])
@@ -509,11 +564,14 @@ def quadratic(eigs=(1.0, 10.0), angle: float = 0.0, *, center=None, basis_seed: 
         Q = np.eye(d)
     A = (Q * lam) @ Q.T
     A = 0.5 * (A + A.T)   # exactly symmetric
-    c = np.zeros(d) if center is None else np.asarray(center, dtype=np.float64).reshape(d)
+    c = np.zeros(d) if center is None else check_array("center", center, (d,))
+    if x0 is not None:
+        x0 = check_array("x0", x0, (d,))
     if x0 is None:
         x0 = c + np.where(np.arange(d) % 2 == 0, 1.5, -1.0) if d > 1 else c + 1.5
     convex = bool(np.all(lam > 0))
     span = 2.5 + float(np.max(np.abs(np.asarray(x0) - c)))
+    span = max(span, 1e-9 * float(np.max(np.abs(c))))     # far from 0, c +- 2.5 would round to c
     lam_txt = ", ".join(f"{v:g}" for v in lam[:4]) + (", ..." if d > 4 else "")
     return _builtin(QUADRATIC, np.concatenate([A.ravel(), c]), name=f"quadratic([{lam_txt}], angle={angle:g})",
                     dim=d, x0=x0, x_star=c if convex else None, f_star=0.0 if convex else None,
@@ -528,7 +586,8 @@ def rastrigin(n: int = 2, A: float = 10.0, *, noise: float = 0.0, seed: int = 0)
 
     Global minimum :math:`f^* = 0` at 0; domain :math:`[-5.12, 5.12]^n`.
     """
-    n = check_int("n", n, 1)
+    n = _dim("n", n, 1)
+    A = check_real("A", A)
     return _builtin(RASTRIGIN, [A], name=f"rastrigin({n})", dim=n, x0=np.full(n, 2.2), x_star=np.zeros(n),
                     f_star=0.0, domain=((-5.12, 5.12), (-5.12, 5.12)),
                     reference="L. A. Rastrigin, Systems of extremal control, 1974; H. Muehlenbein et al., Parallel Computing 17, 1991.",
@@ -584,7 +643,7 @@ def styblinski_tang(n: int = 2, *, noise: float = 0.0, seed: int = 0) -> Problem
 
     Global minimum at :math:`x_i = -2.903534...`, :math:`f^* = -39.16617 n`; 2^n local minima.
     """
-    n = check_int("n", n, 1)
+    n = _dim("n", n, 1)
     roots = np.sort(np.roots([2.0, 0.0, -16.0, 2.5]).real)   # the two minima per coordinate: roots[0], roots[2]
     xs = np.full(n, _ST_XMIN)
     f_star = float(styblinski_tang_value(xs))
@@ -696,7 +755,31 @@ def evaluate_rows(f, points, dtype=np.float64) -> np.ndarray:
             return out.reshape(m)
     except Exception:           # an f for one point at a time; a real error in f is raised below
         pass
-    return np.array([np.asarray(f(p), dtype=dtype).reshape(()) for p in points])
+    out = []
+    for p in points:
+        v = np.asarray(f(p), dtype=dtype)
+        if v.size != 1:
+            raise ValueError(f"the problem's f must return one number per point, got shape {v.shape} at "
+                             f"x = {shown(p)}")
+        out.append(v.reshape(()))
+    return np.array(out)
+
+
+def grad_rows(problem, points) -> np.ndarray:
+    """``problem.grad`` on every row of ``points`` ``(m, d)``, as ``(m, d)``: one batched call when it
+    gives ``m * d`` values (built-ins, most NumPy gradients), else row by row; a gradient of the wrong
+    shape is reported as such."""
+    m, d = points.shape
+    G = np.asarray(problem.grad(points), dtype=np.float64)
+    if G.size == m * d:
+        return G.reshape(m, d)
+    rows = []
+    for p in points:
+        g = np.asarray(problem.grad(p), dtype=np.float64)
+        if g.size != d:
+            raise ValueError(f"problem {problem.name!r}: grad returned shape {g.shape} for a point of dimension {d}")
+        rows.append(g.reshape(d))
+    return np.array(rows).reshape(m, d)
 
 def names():
     return sorted(registry)
@@ -705,8 +788,13 @@ def names():
 def get(name: str, **kwargs) -> Problem:
     """A built-in problem by name; unknown names raise ValueError with the closest matches."""
     from ._errors import unknown_name
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:
         raise unknown_name("problem", name, registry)
+    import inspect
+    allowed = inspect.signature(registry[name]).parameters
+    for key in kwargs:
+        if key not in allowed:
+            raise ValueError(f"problem {name!r} takes no keyword {key!r}; its keywords: {', '.join(allowed) or 'none'}")
     return registry[name](**kwargs)
 
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from .problems import Problem
-from ._errors import check_int
+from ._errors import check_array, check_bool, check_int, check_memory, check_nonneg, check_real, check_seed, shown
 
 __all__ = [
     "softmax_regression",
@@ -111,7 +111,11 @@ def _newton(f, grad, hess, x0, *, separated=None, tol=1e-13, max_iter=200):
             return x, "converged"
         if separated is not None and separated(x):
             return x, "separable"
-        s = -np.linalg.lstsq(hess(x), g, rcond=None)[0]
+        try:
+            s = -np.linalg.lstsq(hess(x), g, rcond=None)[0]
+        except np.linalg.LinAlgError as e:          # an overflowing Hessian (l2 = 1e308, huge data)
+            raise ValueError(f"finding x_star failed ({e}): the data or l2 overflow float64; "
+                             f"use smaller values") from None
         slope = float(g @ s)
         if not slope < 0.0:                       # not a descent direction: fall back to -g
             s, slope = -g, -gn * gn
@@ -326,8 +330,10 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
     GNB: H. Liu et al., arXiv:2305.14342, 2023.
     """
     n, d, k = check_int("n", n, 1), check_int("d", d, 1), check_int("k", k, 2)
+    _check_size(f"softmax_regression(n={n}, d={d}, k={k})", n * d + 2 * n * k + 4.0 * (k * d) ** 2)
     l2 = _check_l2(l2)
-    ss_data, ss_teacher, ss_x0 = np.random.SeedSequence(int(seed)).spawn(3)
+    separable = check_bool("separable", separable)
+    ss_data, ss_teacher, ss_x0 = np.random.SeedSequence(check_seed("seed", seed)).spawn(3)
     rng = np.random.default_rng(ss_data)
     teacher = None
     if separable:
@@ -464,13 +470,17 @@ def logistic_regression(A, y, l2: float = 0.0, name: str | None = None, *, x0=No
     Reference: D. R. Cox, 'The regression analysis of binary sequences', JRSS B 20(2), 1958;
     A. Tyurin, arXiv:2412.08424, 2024.
     """
-    A = np.array(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1 or not np.all(np.isfinite(A)):
-        raise ValueError(f"A must be a finite (n, d) array, got shape {A.shape}")
-    y = np.array(y, dtype=np.float64).reshape(-1)
+    A = check_array("A", A, (-1, -1), what="finite data points (n, d)")
+    if A.shape[0] < 1 or A.shape[1] < 1:
+        raise ValueError(f"A must be a finite (n, d) array with n, d >= 1, got shape {A.shape}")
+    y = check_array("y", y, what="labels in {-1, +1}").reshape(-1)
     if y.shape != (A.shape[0],) or not np.all(np.abs(y) == 1.0):
-        raise ValueError("y must hold one label in {-1, +1} per row of A (for 0/1 labels pass 2*y - 1)")
+        raise ValueError(f"y must hold one label in {{-1, +1}} per row of A (for 0/1 labels pass 2*y - 1), "
+                         f"got {shown(y)}")
     l2 = _check_l2(l2)
+    for key, text in (("name", name), ("reference", reference), ("description", description)):
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"{key} must be a string or None, got {shown(text)}")
     L = _Logistic(A, y, l2)
     d = L.d
     x0 = np.zeros(d) if x0 is None else _check_x0(x0, d)
@@ -521,10 +531,11 @@ def separable_logistic(n: int = 100, d: int = 2, margin: float = 0.1, seed: int 
     Reference: D. Soudry et al., JMLR 19(70), 2018; A. Tyurin, arXiv:2412.08424, 2024.
     """
     n, d = check_int("n", n, 1), check_int("d", d, 1)
-    margin = float(margin)
+    _check_size(f"separable_logistic(n={n}, d={d})", 4.0 * max(n, 32) * d + 2.0 * d * d)
+    margin = check_real("margin", margin)
     if not (0.0 <= margin < 1.0):
         raise ValueError(f"margin must be in [0, 1) (points lie in [-1, 1]^d), got {margin!r}")
-    ss_teacher, ss_data = np.random.SeedSequence(int(seed)).spawn(2)
+    ss_teacher, ss_data = np.random.SeedSequence(check_seed("seed", seed)).spawn(2)
     w = np.random.default_rng(ss_teacher).standard_normal(d)
     w /= np.linalg.norm(w)
     rng = np.random.default_rng(ss_data)
@@ -559,11 +570,14 @@ def blobs_logistic(l2: float = 0.0, *, std: float = 2.0, bias: bool = False) -> 
 
     Reference: kozistr/pytorch_optimizer, tests/conftest.py (2021-2025); D. R. Cox, JRSS B, 1958.
     """
+    l2, std, bias = _check_l2(l2), check_nonneg("std", std), check_bool("bias", bias)
     rs = np.random.RandomState(42)
-    A = rs.randn(100, 2) * float(std)
+    A = rs.randn(100, 2) * std
     A[:50] -= 2.0
     A[50:] += 2.0
     A = A.astype(np.float32).astype(np.float64)
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"std={std!r} makes the data overflow (float32, as the reference stores it)")
     y = np.r_[-np.ones(50), np.ones(50)]
     if bias:
         A = np.column_stack([A, np.ones(100)])
@@ -657,7 +671,11 @@ def two_layer_linear(d_in: int = 4, hidden: int = 3, d_out: int = 2, n: int = 10
     rank = min(d_in, hidden, d_out) if rank is None else check_int("rank", rank, 1)
     if rank > rmax:
         raise ValueError(f"rank must be <= min(d_in, d_out) = {rmax}, got {rank}")
-    ss_data, ss_teacher, ss_x0 = np.random.SeedSequence(int(seed)).spawn(3)
+    dim = hidden * d_in + d_out * hidden
+    _check_size(f"two_layer_linear(d_in={d_in}, hidden={hidden}, d_out={d_out}, n={n})",
+                n * (d_in + d_out) + 4.0 * d_in * d_in + 2.0 * d_out * d_in + 2.0 * dim * dim)
+    init_scale = check_real("init_scale", init_scale)
+    ss_data, ss_teacher, ss_x0 = np.random.SeedSequence(check_seed("seed", seed)).spawn(3)
     A = np.random.default_rng(ss_data).standard_normal((n, d_in))
     rt = np.random.default_rng(ss_teacher)
     T = rt.standard_normal((d_out, rank)) @ rt.standard_normal((rank, d_in)) / math.sqrt(rank)
@@ -783,7 +801,9 @@ def scale_invariant(k: int = 3, d: int = 4, seed: int = 0, *, coupling: float = 
     the Slowdown for Momentum Optimizers on Scale-invariant Weights', ICLR 2021.
     """
     k, d = check_int("k", k, 1), check_int("d", d, 2)
-    ss_u, ss_x0 = np.random.SeedSequence(int(seed)).spawn(2)
+    _check_size(f"scale_invariant(k={k}, d={d})", 4.0 * k * d + 2.0 * (k * d) ** 2)
+    coupling = check_real("coupling", coupling)
+    ss_u, ss_x0 = np.random.SeedSequence(check_seed("seed", seed)).spawn(2)
     U = np.random.default_rng(ss_u).standard_normal((k, d))
     U /= np.linalg.norm(U, axis=1, keepdims=True)
     L = _ScaleInvariant(U, coupling)
@@ -808,14 +828,16 @@ def scale_invariant(k: int = 3, d: int = 4, seed: int = 0, *, coupling: float = 
 
 
 def _check_l2(l2):
-    l2 = float(l2)
-    if not (math.isfinite(l2) and l2 >= 0.0):
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return l2
+    return check_nonneg("l2", l2)
 
 
 def _check_x0(x0, dim):
-    x0 = np.array(x0, dtype=np.float64).reshape(-1)
-    if x0.shape != (dim,) or not np.all(np.isfinite(x0)):
+    x0 = check_array("x0", x0, what=f"{dim} finite numbers").reshape(-1)
+    if x0.shape != (dim,):
         raise ValueError(f"x0 must be {dim} finite numbers, got shape {x0.shape}")
     return x0
+
+
+def _check_size(what, floats):
+    """Refuse sizes whose data, matrices (Hessians are dim x dim) would not fit, before drawing them."""
+    check_memory(what, 8.0 * floats)

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import citations as _cite
 from . import optim as _optim
-from ._errors import DivergenceWarning, check_int, check_nonneg
+from ._errors import DivergenceWarning, check_array, check_int, check_memory, check_nonneg, check_problem, shown
 from .problems import Problem
 
 
@@ -81,15 +81,24 @@ def _steps(steps) -> int:
     return check_int("steps", steps, 0)
 
 
+def _check_run_memory(problem: Problem, steps: int, lanes: int = 0, who: str = "run") -> None:
+    """Refuse, before allocating, a call whose arrays would not fit (a student's kernel on Binder's
+    ~2 GB dies instead of raising MemoryError).  ``run`` keeps (steps + 1) x (dim + 2) floats (points,
+    f, |g|), a schedule of ``steps`` and, on the Python path with noise, a (steps + 1) x dim noise
+    table; ``sweep`` keeps the schedule and a few dim-vectors per lane."""
+    d = problem.dim
+    if lanes:
+        per_step, fixed = 8.0, 8.0 * lanes * (6 * d + 8)
+    else:
+        per_step, fixed = 8.0 * (d + 3 + (d if problem.noise else 0)), 0.0
+    check_memory(f"{who} with steps={steps} on {problem.name} (dim {d})", per_step * (steps + 1) + fixed,
+                 per_unit=per_step, unit="steps", fixed=fixed)
+
+
 def _start(problem: Problem, x0) -> np.ndarray:
     if x0 is None:
         return problem.x0.copy()
-    x = np.array(x0, dtype=np.float64)
-    if x.shape != (problem.dim,):
-        raise ValueError(f"x0 must have shape ({problem.dim},) for {problem.name}, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"x0 must be finite, got {x0!r}")
-    return x
+    return check_array("x0", x0, (problem.dim,), what=f"finite numbers (the start point of {problem.name})")
 
 
 def _schedule(schedule, steps) -> np.ndarray:
@@ -105,13 +114,19 @@ def _schedule(schedule, steps) -> np.ndarray:
         except (TypeError, ValueError):
             pass
         if m is None:
-            m = np.array([schedule(k) for k in range(steps)], dtype=np.float64)
+            values = [schedule(k) for k in range(steps)]
+            try:
+                m = np.array(values, dtype=np.float64).reshape(steps)
+            except (TypeError, ValueError):
+                raise ValueError(f"schedule(k) must return one number per step k, got "
+                                 f"{shown(values[:3])} for k = 0, 1, 2") from None
     else:
-        m = np.array(schedule, dtype=np.float64).reshape(-1)
+        m = check_array("schedule", schedule, finite=False,
+                        what="multipliers, one per step (or a function of the step)").reshape(-1)
         if m.size != steps:
             raise ValueError(f"schedule must have one multiplier per step ({steps}), got {m.size}")
     if not np.all(np.isfinite(m) & (m >= 0)):
-        raise ValueError("schedule must give finite multipliers >= 0")
+        raise ValueError(f"schedule must give finite multipliers >= 0, got {shown(m)}")
     return m
 
 
@@ -139,15 +154,20 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
         **hyperparameters) -> Trajectory:
     """Run ``rule`` for ``steps`` steps on ``problem`` from ``x0`` (default ``problem.x0``).
 
+    ``problem`` is a :class:`~labkit.problems.Problem` or the name of a built-in one
+    (``"rosenbrock"``: ``lk.problems.get(name)`` with its defaults, as in ``lk.compare``).
     ``rule`` is a :class:`~labkit.optim.Rule` (``lk.optim.adam(lr=0.01)``) or a name with
     hyperparameters as keywords (``run(p, "adam", 500, lr=0.01)``).  ``schedule`` is a
     function of the step ``k = 0, 1, ...`` returning the multiplier of the base step size
     (or an array of them).  A run that produces a non-finite value or leaves the
     problem's box stops there with a :class:`DivergenceWarning`: the trajectory keeps
-    only finite points and reports ``diverged_at``.
+    only finite points and reports ``diverged_at``.  A run whose arrays would take more than
+    a quarter of the available memory is refused before it starts, saying how many steps fit.
     """
+    problem = check_problem("problem", problem)
     rule = _optim.get(rule, **hyperparameters)
     steps = _steps(steps)
+    _check_run_memory(problem, steps)
     tol = _tol(tol)
     x = _start(problem, x0)
     sched = _schedule(schedule, steps)
@@ -220,7 +240,19 @@ def _value_and_grad(problem, x):
             objective(problem.kernel, problem.params, X, G, F)
             return float(F[0]), G[:, 0].copy()
         return value_and_grad
-    return lambda x: (float(problem.f(x)), np.asarray(problem.grad(x), dtype=np.float64).reshape(d).copy())
+
+    def value_and_grad(x):
+        # A user's f or grad of the wrong shape is reported as such, not as a reshape error.
+        fx, g = problem.f(x), np.asarray(problem.grad(x), dtype=np.float64)
+        if g.size != d:
+            raise ValueError(f"problem {problem.name!r}: grad(x) returned shape {g.shape} for x of shape ({d},); "
+                             f"it must return ({d},)")
+        try:
+            fx = float(fx)
+        except (TypeError, ValueError):
+            raise ValueError(f"problem {problem.name!r}: f(x) must return one number, got {shown(fx)}") from None
+        return fx, g.reshape(d).copy()
+    return value_and_grad
 
 
 def _elementwise_update(rule, d):

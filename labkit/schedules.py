@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._errors import check_int
+from ._errors import check_array, check_int, check_memory, check_nonneg, check_positive, check_real, shown
 
 __all__ = ["Schedule", "constant", "step", "exponential", "cosine", "linear", "wsd", "power", "refined",
            "scale_lr_for_batch"]
@@ -38,7 +38,9 @@ class Schedule:
 
     def values(self, steps: int) -> np.ndarray:
         """The multipliers of steps 0 .. steps-1."""
-        return self(np.arange(int(steps)))
+        steps = check_int("steps", steps, 0)
+        check_memory(f"{self!r}.values(steps={steps})", 16.0 * steps, per_unit=16, unit="steps")
+        return self(np.arange(steps))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -46,8 +48,8 @@ class Schedule:
 
 
 def _ratio(name, v):
-    v = float(v)
-    if not (math.isfinite(v) and 0.0 <= v <= 1.0):
+    v = check_real(name, v)
+    if not 0.0 <= v <= 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {v!r}")
     return v
 
@@ -137,10 +139,11 @@ def wsd(warmup: int, stable: int, decay: int, floor: float = 0.0, cooldown: str 
     """
     warmup, stable, decay = check_int("warmup", warmup, 0), check_int("stable", stable, 0), check_int("decay", decay, 1)
     r = _ratio("floor", floor)
-    if cooldown not in _COOLDOWNS:
+    if not isinstance(cooldown, str) or cooldown not in _COOLDOWNS:
         from ._errors import unknown_name
         raise unknown_name("cooldown", cooldown, _COOLDOWNS)
-    h = decay / 8.0 if half_life is None else float(half_life)
+    num_cycles = check_real("num_cycles", num_cycles)
+    h = decay / 8.0 if half_life is None else check_positive("half_life", half_life)
 
     def fn(s):
         p = (s - warmup - stable) / decay
@@ -181,10 +184,12 @@ def power(lr_max: float = 0.02, a: float = 4.0, b: float = -0.51, warmup: int = 
     Reference: Y. Shen et al., 'Power Scheduler: A Batch Size and Token Number Agnostic
     Learning Rate Scheduler', arXiv:2408.13359, 2024.
     """
-    lr_max = float(lr_max)
-    if not (lr_max > 0 and math.isfinite(lr_max)):
-        raise ValueError(f"lr_max must be > 0, got {lr_max!r}")
+    lr_max = check_positive("lr_max", lr_max)
+    a, b = check_real("a", a), check_real("b", b)
+    tokens_per_step, batch_size = check_positive("tokens_per_step", tokens_per_step), check_positive("batch_size", batch_size)
     warmup, decay = check_int("warmup", warmup, 0), check_int("decay", decay, 0)
+    if total is not None:
+        total = check_int("total", total, max(decay, 1))
     f = _ratio("final_ratio", final_ratio)
     if decay and total is None:
         raise ValueError("power(decay=...) needs total (the run length)")
@@ -218,12 +223,17 @@ def refined(grad_norms, smoothing: float = 0.0, power: float = 2.0) -> Schedule:
     verified; ``power`` exposes the exponent.  Steps past the recorded run are 0.
     Reference: Defazio, Cutkosky, Mehta, Mishchenko, arXiv:2310.07831, 2023.
     """
-    g = np.asarray(grad_norms, dtype=np.float64).reshape(-1)
+    g = check_array("grad_norms", grad_norms, finite=False, what="gradient norms").reshape(-1)
     if g.size < 2 or not np.all(np.isfinite(g) & (g > 0)):
-        raise ValueError("grad_norms must hold at least 2 finite positive values (e.g. trajectory.grad_norm)")
+        raise ValueError(f"grad_norms must hold at least 2 finite positive values (e.g. trajectory.grad_norm), "
+                         f"got {shown(grad_norms)}")
+    smoothing = check_nonneg("smoothing", smoothing)
+    if smoothing > 1.0:
+        raise ValueError(f"smoothing must be in [0, 1] (a fraction of the run's length), got {smoothing!r}")
+    power = check_real("power", power)
     if smoothing:
-        g = _median_smooth(g, float(smoothing))
-    w = g ** -float(power)
+        g = _median_smooth(g, smoothing)
+    w = g ** -power
     tail = np.cumsum(w[::-1])[::-1]
     sched = np.zeros_like(w)
     sched[:-1] = w[:-1] * tail[1:] / tail[0]
@@ -251,9 +261,10 @@ def scale_lr_for_batch(lr: float, batch_size: float, base_batch_size: float, rul
     D. Granziol, S. Zohren, S. Roberts, 'Learning Rates as a Function of Batch Size',
     JMLR 23, 2022 (linear for SGD, square root for adaptive methods).
     """
-    if rule not in ("linear", "sqrt"):
-        raise ValueError(f"rule must be 'linear' or 'sqrt', got {rule!r}")
-    ratio = float(batch_size) / float(base_batch_size)
+    if not isinstance(rule, str) or rule not in ("linear", "sqrt"):
+        raise ValueError(f"rule must be 'linear' or 'sqrt', got {shown(rule)}")
+    ratio = check_positive("batch_size", batch_size) / check_positive("base_batch_size", base_batch_size)
     if not (ratio > 0 and math.isfinite(ratio)):
-        raise ValueError("batch sizes must be positive")
-    return float(lr) * (ratio if rule == "linear" else math.sqrt(ratio))
+        raise ValueError(f"batch_size / base_batch_size must be a finite ratio > 0, got {batch_size!r} / "
+                         f"{base_batch_size!r}")
+    return check_real("lr", lr) * (ratio if rule == "linear" else math.sqrt(ratio))

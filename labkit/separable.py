@@ -72,11 +72,12 @@ def _data(problem):
     """(Z, A, y) with rows z_i = y_i a_i of a binary logistic problem."""
     data = getattr(problem, "extras", {}).get("data")
     if data is None:
-        raise ValueError(f"{getattr(problem, 'name', problem)!r} has no extras['data']: use "
+        raise ValueError(f"problem {getattr(problem, 'name', problem)!r} has no extras['data']: use "
                          "lk.problems.separable_logistic, blobs_logistic or logistic_regression")
     A, y = (np.asarray(v, dtype=np.float64) for v in data)
     if A.ndim != 2 or y.shape != (A.shape[0],) or not np.all(np.abs(y) == 1.0) or problem.dim != A.shape[1]:
-        raise ValueError(f"{problem.name} is not a binary logistic problem (labels in {{-1, +1}}, x = weights)")
+        raise ValueError(f"problem {problem.name} is not a binary logistic problem (labels in {{-1, +1}}, "
+                         f"x = weights)")
     return np.ascontiguousarray(A * y[:, None]), A, y
 
 
@@ -91,8 +92,13 @@ def _check_gamma(gamma):
     return check_positive("gamma", gamma)
 
 
+#: Most steps of one separable run: the paths keep every iterate (and these labs separate in
+#: thousands of steps), so 10**12 is refused instead of exhausting memory.
+MAX_STEPS = 10**7
+
+
 def _check_steps(steps, name="steps"):
-    return check_int(name, steps, 1)
+    return check_int(name, steps, 1, MAX_STEPS)
 
 
 class SeparablePath(NamedTuple):
@@ -337,7 +343,7 @@ def steps_to_separation(problem, method: str, gamma: float, max_steps: int = 100
     Reference: A. Tyurin, arXiv:2412.08424, 2024 (Sec. 3, Sec. 6); R. Zhang, J. Wu, L. Lin,
     P. L. Bartlett, arXiv:2504.04105, 2025.
     """
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     Z, _, _ = _data(problem)
     gamma, max_steps = _check_gamma(gamma), _check_steps(max_steps, "max_steps")

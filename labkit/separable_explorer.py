@@ -25,6 +25,8 @@ import math
 import numpy as np
 
 from . import separable as _sep
+from ._errors import check_int, check_problem
+from .run import _check_run_memory
 from .widgets import _LiveFigure, _positive, _set_log_ylim
 
 __all__ = ["SeparableExplorer"]
@@ -47,6 +49,7 @@ class SeparableExplorer(_LiveFigure):
         if problem is None:
             from .problems_matrix import separable_logistic
             problem = separable_logistic(n=40, d=2, margin=0.1, seed=0)
+        problem = check_problem("problem", problem)
         Z, A, y = _sep._data(problem)
         if A.shape[1] != 2:
             raise ValueError(f"SeparableExplorer draws 2-D data; {problem.name} has d = {A.shape[1]}")
@@ -54,7 +57,9 @@ class SeparableExplorer(_LiveFigure):
         self._u, self._mu = _sep._max_margin(problem)
         self._A, self._y, self._Z = A, y, Z
         self._steps = _sep._check_steps(steps)
-        self._state = {"gamma": _sep._check_gamma(gamma), "t": self._steps if t is None else int(t)}
+        _check_run_memory(problem, self._steps)
+        self._state = {"gamma": _sep._check_gamma(gamma),
+                       "t": self._steps if t is None else check_int("t", t, 0, self._steps)}
         self._memo = {}
         self._syncing = False
         self._build_figure()

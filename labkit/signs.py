@@ -26,7 +26,8 @@ import numpy as np
 
 from . import optim as _optim
 from . import schedules as _schedules
-from ._errors import DivergenceWarning, check_int, check_positive
+from ._errors import (MAX_ITERATIONS, DivergenceWarning, check_array, check_int, check_memory, check_positive,
+                      check_problem)
 
 __all__ = [
     "AdamSignGap",
@@ -602,11 +603,13 @@ def box_minimiser(problem, bound: float, x0=None, *, tol: float = 1e-12, max_ite
     Reference: D. P. Bertsekas, 'Projected Newton methods for optimization problems with
     simple constraints', SIAM J. Control Optim. 20(2), 1982.
     """
-    B = check_positive("bound", bound)
+    problem = check_problem("problem", problem)
+    B, tol = check_positive("bound", bound), check_positive("tol", tol)
+    max_iter = check_int("max_iter", max_iter, 1, MAX_ITERATIONS)
     if problem.hess is None:
         raise ValueError(f"box_minimiser needs the problem's Hessian; {problem.name} has none")
     start = x0 if x0 is not None else (problem.x_star if problem.x_star is not None else problem.x0)
-    x = np.clip(np.asarray(start, dtype=np.float64).reshape(-1), -B, B)
+    x = np.clip(check_array("x0", start, what="a start point").reshape(-1), -B, B)
     if x.shape != (problem.dim,):
         raise ValueError(f"x0 must have shape ({problem.dim},), got {x.shape}")
     for _ in range(int(max_iter)):
@@ -727,11 +730,15 @@ def sign_state(problem, rule, steps: int = 200, x0=None, *, schedule=None, **hyp
     ICLR 2024; Kingma & Ba, ICLR 2015.
     """
     from .run import _schedule, _start, _steps
+    problem = check_problem("problem", problem)
     rule = _optim.get(rule, **hyperparameters)
     if rule.name not in _TWIN_RULES or rule.vector:
         raise ValueError(f"sign_state follows {', '.join(_TWIN_RULES)} (elementwise); got {rule.name}"
                          + (f" with K={rule.hyperparameters.get('K')!r}" if rule.vector else ""))
     steps = _steps(steps)
+    # Ten (steps, d) records and the path: refused before allocating when they would not fit.
+    check_memory(f"sign_state with steps={steps} on {problem.name}", 8.0 * 11 * (steps + 1) * problem.dim,
+                 per_unit=88.0 * problem.dim, unit="steps")
     x = _start(problem, x0)
     mult = _schedule(schedule, steps)
     d = x.size
@@ -753,7 +760,10 @@ def sign_state(problem, rule, steps: int = 200, x0=None, *, schedule=None, **hyp
     xs[0] = x
     n = steps
     for k in range(steps):
-        g = np.asarray(problem.grad(x), dtype=np.float64).reshape(d).copy()
+        g = np.asarray(problem.grad(x), dtype=np.float64)
+        if g.size != d:
+            raise ValueError(f"problem {problem.name!r}: grad returned shape {g.shape} for a point of dimension {d}")
+        g = g.reshape(d).copy()
         if noise is not None:
             g = g + noise[k]
         t, lr = k + 1, lrs[k]

@@ -24,17 +24,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import DivergenceWarning
+from ._errors import (DivergenceWarning, MAX_ITERATIONS, check_bool, check_int, check_nonneg, check_positive,
+                      check_problem, check_seed, shown)
 
 __all__ = ["ScheduleComparison", "batch_size_scaling", "schedule_comparison", "sgd_stationary_loss"]
 
 
 def _seed_list(seeds):
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ValueError(f"seeds must be >= 1 (a count) or a sequence of seeds, got {seeds!r}")
+        if not 1 <= seeds <= MAX_ITERATIONS:
+            raise ValueError(f"seeds must be a count in [1, {MAX_ITERATIONS}] or a sequence of seeds, got {seeds!r}")
         return list(range(int(seeds)))
-    out = [int(s) for s in seeds]
+    if isinstance(seeds, (str, bytes, dict)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a count or a sequence of seeds, got {shown(seeds)}")
+    out = [check_seed("each of seeds", s) for s in seeds]
     if not out:
         raise ValueError("seeds must not be empty")
     return out
@@ -58,16 +61,17 @@ def sgd_stationary_loss(problem_or_eigs, lr: float, noise_std: float) -> float:
     from .analysis import _eigs, gd_stability_limit
 
     lam = _eigs(problem_or_eigs)
-    lr, noise_std = float(lr), float(noise_std)
+    lr, noise_std = check_positive("lr", lr), check_nonneg("noise_std", noise_std)
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be finite and > 0, got {lr!r}")
     if not (noise_std >= 0 and math.isfinite(noise_std)):
         raise ValueError(f"noise_std must be finite and >= 0, got {noise_std!r}")
     if lam[0] <= 0:
-        raise ValueError("the quadratic must be positive definite for a stationary distribution")
+        raise ValueError("problem_or_eigs: the quadratic must be positive definite for a stationary distribution")
     if lr >= gd_stability_limit(lam):
         raise ValueError(f"lr={lr:g} is at or beyond the stability limit 2/λmax={gd_stability_limit(lam):g}")
-    return float(np.sum(lr * noise_std**2 / (2.0 * (2.0 - lr * lam))))
+    # noise_std as float64: a huge one gives inf, where Python's float ** 2 raises OverflowError.
+    return float(np.sum(lr * np.float64(noise_std)**2 / (2.0 * (2.0 - lr * lam))))
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,10 +129,22 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
     from .run import _schedule, run
     from .sweep import _progress_bar
 
+    from .run import _check_run_memory
+    problem = check_problem("problem", problem)
     if not problem.noise:
         raise ValueError("schedule_comparison needs a noisy problem: problem.with_noise(std, seed)")
+    steps = check_int("steps", steps, 0)
+    _check_run_memory(problem, steps)
+    if not isinstance(schedules, dict):
+        raise TypeError(f"schedules must be a dict {{name: schedule}}, got {shown(schedules)}")
     if not schedules:
         raise ValueError("schedules must name at least one schedule")
+    for name, sched in schedules.items():           # each one checked before any run
+        try:
+            _schedule(sched, steps)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"schedules[{name!r}]: {e}") from None
+    progress = None if progress is None else check_bool("progress", progress)
     seed_list = _seed_list(seeds)
     ref = 0.0 if problem.f_star is None else float(problem.f_star)
     curves, mult = {}, {}
@@ -173,10 +189,14 @@ def batch_size_scaling(problem, rule, batch_sizes, *, lr: float, noise_std: floa
     from .schedules import scale_lr_for_batch
     from .sweep import _progress_bar, sweep
 
-    batch_sizes = [float(b) for b in batch_sizes]
+    from ._errors import check_array
+    problem = check_problem("problem", problem)
+    batch_sizes = [float(b) for b in check_array("batch_sizes", batch_sizes, what="positive batch sizes").reshape(-1)]
     if not batch_sizes or min(batch_sizes) <= 0:
         raise ValueError("batch_sizes must be positive")
-    base = min(batch_sizes) if base_batch_size is None else float(base_batch_size)
+    base = min(batch_sizes) if base_batch_size is None else check_positive("base_batch_size", base_batch_size)
+    noise_std = check_nonneg("noise_std", noise_std)
+    progress = None if progress is None else check_bool("progress", progress)
     seed_list = _seed_list(seeds)
     ref = 0.0 if problem.f_star is None else float(problem.f_star)
     rows = []

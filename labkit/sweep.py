@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import optim as _optim
-from ._errors import DivergenceWarning
+from ._errors import DivergenceWarning, check_array, check_bool, check_problem, shown
 from .problems import Problem
-from .run import _cfg, _schedule, _seeds, _steps, _tol, run
+from .run import _cfg, _check_run_memory, _schedule, _seeds, _steps, _tol, run
 
 BLOCK = 64          # lanes per block: one SIMD-friendly unit of work per thread
 _NS_PER_LANE_STEP = 1.5e-9   # rough cost per lane-step and coordinate, for the progress-bar decision
@@ -29,22 +30,27 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     ``diverged_at`` and ``x_final_<i>`` (NaN for diverged runs).  Lanes with the same
     noise seed see the same noise (common random numbers).  Runs in parallel on all
     cores; shows a progress bar when it will take more than about a second
-    (``progress=True/False`` forces it).
+    (``progress=True/False`` forces it).  ``problem`` may be a built-in problem's name, as in
+    :func:`~labkit.run`; a sweep whose arrays would not fit in memory is refused before it starts.
     """
     import pandas as pd
 
-    name = rule.name if isinstance(rule, _optim.Rule) else rule
+    problem = check_problem("problem", problem)
+    progress = None if progress is None else check_bool("progress", progress)
+    name = _optim.get(rule).name              # a Rule or a registered name; else raises with suggestions
     base = dict(rule.hyperparameters) if isinstance(rule, _optim.Rule) else {}
-    if name not in _optim.registry:
-        _optim.get(name)                      # raises with suggestions
     steps = _steps(steps)
+    _check_run_memory(problem, steps, lanes=1, who="sweep")
     sched = _schedule(schedule, steps)
     allowed = set(_optim.get(name).hyperparameters)
     axes, fixed = [], dict(base)
     for key, value in grids.items():
         if key != "seed" and key not in allowed:
             raise ValueError(f"{key!r} is not a hyperparameter of {name}; allowed: {', '.join(sorted(allowed))}, seed")
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):            # ragged nesting
+            raise ValueError(f"grid {key!r} must be a value or a non-empty 1-D sequence, got {shown(value)}") from None
         if arr.ndim == 0:
             fixed[key] = value
         elif arr.ndim == 1 and arr.size > 0:
@@ -57,11 +63,11 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     if x0 is None:
         starts = problem.x0.reshape(1, d)
     else:
-        starts = np.array(x0, dtype=np.float64)
+        starts = check_array("x0", x0, finite=False, what=f"start points, ({d},) or (n, {d})")
         if starts.shape == (d,):
             starts = starts.reshape(1, d)
         if starts.ndim != 2 or starts.shape[1] != d or starts.shape[0] == 0:
-            raise ValueError(f"x0 must have shape ({d},) or (n, {d}) for {problem.name}, got {np.shape(x0)}")
+            raise ValueError(f"x0 must have shape ({d},) or (n, {d}) for {problem.name}, got {starts.shape}")
         if not np.all(np.isfinite(starts)):
             raise ValueError("x0 must be finite")
 
@@ -72,13 +78,15 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     lr_vals = dict(axes).get("lr")
     if lr_vals is None:                   # not swept: the given or default lr (validated by the rule)
         lr_vals = np.array([_optim.get(name, **fixed).lr])
-    lr_vals = np.asarray(lr_vals, dtype=np.float64)
+    lr_vals = check_array("lr", lr_vals, finite=False, what="learning rates")
     seed_vals = dict(axes).get("seed", np.array([seed_fixed]))
     if not np.all(np.isfinite(lr_vals) & (lr_vals > 0)):
         raise ValueError("lr must be finite and > 0 for every grid value")
     seed_vals = _seeds(seed_vals)
     fixed.pop("lr", None)
 
+    n_lanes = math.prod(len(v) for _, v in hp_axes) * len(lr_vals) * len(starts) * len(seed_vals)
+    _check_run_memory(problem, steps, lanes=n_lanes, who=f"sweep of {n_lanes} runs")   # before listing them
     combos = list(itertools.product(*[v for _, v in hp_axes])) or [()]
     rules = [_optim.get(name, lr=1.0, **{**fixed, **{k: _plain(v) for (k, _), v in zip(hp_axes, combo)}})
              for combo in combos]

@@ -51,7 +51,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _jit
-from ._errors import check_positive
+from ._errors import check_array, check_bool, check_int, check_memory, check_nonneg, check_positive, check_real, shown
 
 _jit.begin_kernel_imports()     # cache the kernels where the rest of labkit's go
 try:
@@ -69,12 +69,12 @@ __all__ = [
 
 
 def _as_state_arrays(m, x, v):
-    m = np.array(m, dtype=np.float64).reshape(-1)
-    x = np.array(x, dtype=np.float64)
-    v = np.array(v, dtype=np.float64)
+    m = check_array("m", m, finite=False, what="masses").reshape(-1)
+    x = check_array("x", x, finite=False, what="positions (n, d)")
+    v = check_array("v", v, finite=False, what="velocities (n, d)")
     n = m.size
     if n < 2:
-        raise ValueError(f"need at least 2 bodies, got {n}")
+        raise ValueError(f"m must hold at least 2 masses (one per body), got {n}")
     if not (np.all(np.isfinite(m)) and np.all(m > 0)):
         raise ValueError(f"masses must be finite and > 0, got {m}")
     if x.ndim != 2 or x.shape[0] != n or x.shape[1] not in (2, 3):
@@ -116,9 +116,12 @@ class System:
     units: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {shown(self.name)}")
         m, x, v = _as_state_arrays(self.m, self.x, self.v)
-        if not (math.isfinite(self.G) and self.G > 0):
-            raise ValueError(f"G must be finite and > 0, got {self.G!r}")
+        check_positive("G", self.G)
+        if self.period is not None:
+            check_positive("period", self.period)
         for name, arr in (("m", m), ("x", x), ("v", v)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
@@ -225,8 +228,7 @@ def paper_system(seed: int = 0) -> System:
     agent acts every 0.1 yr, ~1.09 time units here.  Its Hermite runs used a softening
     eps^2 = 1e-9 (au^2); labkit's gravity is unsoftened.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = check_int("seed", seed, 0, 2**32 - 1)        # RandomState's range
     lo = np.array([5.0, 0.0, -10.0, 5.0])
     hi = np.array([20.0, 10.0, 0.0, 20.0])
     k = np.random.RandomState(int(seed)).uniform(low=lo, high=hi)
@@ -320,7 +322,7 @@ def hermite(mu: float = 0.03, kahan: bool = True) -> Integrator:
     Reference: Makino & Aarseth (1992), PASJ 44, 141; Saz Ulibarrena & Portegies Zwart (2025),
     CNSNS, doi:10.1016/j.cnsns.2025.108723 (the mu rule, via AMUSE hermite0).
     """
-    mu = check_positive("mu", mu)
+    mu, kahan = check_positive("mu", mu), check_bool("kahan", kahan)
     return Integrator("hermite", nb.HERMITE, {"mu": mu, "kahan": bool(kahan)}, True,
                       "Makino & Aarseth (1992), PASJ 44, 141; Saz Ulibarrena & Portegies Zwart (2025), "
                       "CNSNS, doi:10.1016/j.cnsns.2025.108723",
@@ -339,7 +341,7 @@ def hermite_aarseth(eta: float = 0.02, kahan: bool = True) -> Integrator:
 
     Reference: Aarseth (1985), in Multiple Time Scales, 377; Makino & Aarseth (1992), PASJ 44, 141.
     """
-    eta = check_positive("eta", eta)
+    eta, kahan = check_positive("eta", eta), check_bool("kahan", kahan)
     return Integrator("hermite_aarseth", nb.HERMITE_AARSETH, {"eta": eta, "kahan": bool(kahan)}, True,
                       "Aarseth (1985), Multiple Time Scales, 377; Makino & Aarseth (1992), PASJ 44, 141",
                       np.array([eta, 1.0 if kahan else 0.0]))
@@ -471,7 +473,7 @@ class State(NamedTuple):
 def init(system: System) -> State:
     """A fresh :class:`State` at t = 0 from the system's initial conditions."""
     if not isinstance(system, System):
-        raise TypeError(f"expected a System, got {type(system).__name__}")
+        raise TypeError(f"system must be a System (e.g. lk.threebody.figure_eight()), got {shown(system)}")
     N = system.n * system.d
     c = np.zeros(nb.N_C, dtype=np.int64)
     c[nb.C_MEMKIND] = -1
@@ -490,7 +492,21 @@ _MESSAGES = {
 
 def _check_integrator(integrator):
     if not isinstance(integrator, Integrator):
-        raise TypeError(f"expected an Integrator (e.g. lk.threebody.ias15()), got {type(integrator).__name__}")
+        raise TypeError(f"integrator must be an Integrator (e.g. lk.threebody.ias15()), got {shown(integrator)}")
+
+
+#: Largest ``max_steps``: it reaches the kernels as int64 (each step costs microseconds, so the
+#: bound is about a time budget, not a type: 10**12 steps would take days).
+MAX_STEPS = 10**12
+
+
+def _max_steps(max_steps):
+    return check_int("max_steps", max_steps, 1, MAX_STEPS)
+
+
+def _check_state(state):
+    if not isinstance(state, State):
+        raise TypeError(f"state must be a State (from lk.threebody.init(system)), got {shown(state)}")
 
 
 def _run_kernel(state, integrator, t_end, max_steps, record, ht, hdt):
@@ -509,11 +525,13 @@ def evolve(state: State, integrator: Integrator, t: float, *, max_steps: int = 1
     in this call, on a non-finite state or a collapsed step (the state stays consistent
     at the time it reached).
     """
+    _check_state(state)
     _check_integrator(integrator)
-    t = float(t)
-    if not math.isfinite(t) or t < state.s[nb.S_T]:
+    max_steps = _max_steps(max_steps)
+    t = check_real("t", t)
+    if t < state.s[nb.S_T]:
         raise ValueError(f"t must be finite and >= the state's time {state.t}, got {t}")
-    status = _run_kernel(state, integrator, t, int(max_steps), False, _NO_HIST, _NO_HIST)
+    status = _run_kernel(state, integrator, t, max_steps, False, _NO_HIST, _NO_HIST)
     if status != nb.DONE:
         raise RuntimeError(f"{integrator!r}: " + _MESSAGES[status].format(max_steps=max_steps, t_end=t, t=state.t))
     return state
@@ -521,9 +539,8 @@ def evolve(state: State, integrator: Integrator, t: float, *, max_steps: int = 1
 
 def advance(state: State, integrator: Integrator, dt: float, *, max_steps: int = 100_000_000) -> State:
     """Advance ``state`` in place by ``dt`` >= 0 time units (see :func:`evolve`) and return it."""
-    dt = float(dt)
-    if not (math.isfinite(dt) and dt >= 0.0):
-        raise ValueError(f"dt must be finite and >= 0, got {dt}")
+    _check_state(state)
+    dt = check_nonneg("dt", dt)
     return evolve(state, integrator, state.s[nb.S_T] + dt, max_steps=max_steps)
 
 
@@ -574,15 +591,14 @@ def integrate(system: System, integrator: Integrator, t_end: float, *, n_out: in
     history).  Raises RuntimeError as :func:`evolve` does.
     """
     if not isinstance(system, System):
-        raise TypeError(f"expected a System, got {type(system).__name__}")
+        raise TypeError(f"system must be a System (e.g. lk.threebody.figure_eight()), got {shown(system)}")
     _check_integrator(integrator)
-    t_end = float(t_end)
-    if not (math.isfinite(t_end) and t_end >= 0.0):
-        raise ValueError(f"t_end must be finite and >= 0, got {t_end}")
-    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
-        raise ValueError(f"n_out must be an integer >= 1, got {n_out!r}")
-    if max_steps < 1:
-        raise ValueError(f"max_steps must be >= 1, got {max_steps!r}")
+    t_end = check_nonneg("t_end", t_end)
+    n_out = check_int("n_out", n_out, 1)
+    check_memory(f"integrate with n_out={n_out} samples of {system.n} bodies", 8.0 * (n_out + 1) * (2 * system.x.size + 3),
+                 per_unit=8.0 * (2 * system.x.size + 3), unit="samples (n_out)")
+    record_steps = check_bool("record_steps", record_steps)
+    max_steps = _max_steps(max_steps)
     state = init(system)
     n, d = system.n, system.d
     ts = np.linspace(0.0, t_end, n_out + 1)

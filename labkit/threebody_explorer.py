@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import threebody as tb
-from ._errors import check_int, check_positive
+from ._errors import check_bool, check_int, check_positive, shown
 from .widgets import _LiveFigure, _positive, _set_log_ylim
 
 __all__ = ["ThreeBodyExplorer"]
@@ -40,9 +40,15 @@ class Run(NamedTuple):
     mu: np.ndarray | None
 
 
+#: Longest integration the explorer runs, in units of the system's default ``t_end``, and most
+#: samples: each slider move integrates again (longer runs: lk.threebody.integrate).
+MAX_T_END_FACTOR = 100
+MAX_N_OUT = 100_000
+
+
 def _system(name, seed):
-    if name not in _SYSTEMS:
-        raise ValueError(f"system must be one of {_SYSTEMS}, got {name!r}")
+    if not isinstance(name, str) or name not in _SYSTEMS:
+        raise ValueError(f"system must be one of {_SYSTEMS}, got {shown(name)}")
     return tb.paper_system(seed) if name == "paper_system" else tb.SYSTEMS[name]()
 
 
@@ -120,10 +126,10 @@ class ThreeBodyExplorer(_LiveFigure):
 
     def __init__(self, system: str = "figure_eight", integrator: str = "hermite", mu: float | None = None,
                  policy: bool = False, *, seed: int = 0, t_end: float | None = None, n_out: int = 400):
-        if integrator not in _PARAM:
-            raise ValueError(f"integrator must be one of {list(_PARAM)}, got {integrator!r}")
+        if not isinstance(integrator, str) or integrator not in _PARAM:
+            raise ValueError(f"integrator must be one of {list(_PARAM)}, got {shown(integrator)}")
         s = {"system": system, "seed": seed, "integrator": integrator,
-             "mu": _PARAM[integrator][2] if mu is None else mu, "policy": bool(policy), "t": None,
+             "mu": _PARAM[integrator][2] if mu is None else mu, "policy": check_bool("policy", policy), "t": None,
              "t_end": t_end, "n_out": n_out}
         self._state = self._checked(s, changes=s)
         self._memo = OrderedDict()
@@ -143,12 +149,21 @@ class ThreeBodyExplorer(_LiveFigure):
             raise ValueError(f"integrator must be one of {list(_PARAM)}, got {s['integrator']!r}")
         sysobj = _system(s["system"], check_int("seed", s["seed"], 0))
         s["mu"] = check_positive("mu", s["mu"])
+        lo, hi = _PARAM[s["integrator"]][1]
+        if not 10.0 ** (lo - 1) <= s["mu"] <= 10.0 ** (hi + 1):
+            # A decade beyond the slider either way; smaller steps would stall each redraw for minutes.
+            raise ValueError(f"mu ({_PARAM[s['integrator']][0]} of {s['integrator']}) must be in "
+                             f"[{10.0 ** (lo - 1):g}, {10.0 ** (hi + 1):g}], got {s['mu']!r}")
         if "system" in changes and "t_end" not in changes and changes is not s:
             s["t_end"] = None
+        default = _default_t_end(s["system"], sysobj)
         if s["t_end"] is None:
-            s["t_end"] = _default_t_end(s["system"], sysobj)
+            s["t_end"] = default
         s["t_end"] = check_positive("t_end", s["t_end"])
-        check_int("n_out", s["n_out"], 2)
+        if s["t_end"] > MAX_T_END_FACTOR * default:
+            raise ValueError(f"t_end must be <= {MAX_T_END_FACTOR} x {s['system']}'s default ({default:.4g}) in the "
+                             f"explorer, got {s['t_end']!r}; integrate longer with lk.threebody.integrate")
+        check_int("n_out", s["n_out"], 2, MAX_N_OUT)
         s["t"] = s["t_end"] if s["t"] is None else min(max(float(s["t"]), 0.0), s["t_end"])
         s["policy"] = bool(s["policy"])
         self._sysobj = sysobj

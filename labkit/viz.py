@@ -26,6 +26,11 @@ import numpy as np
 import seaborn as sns
 
 from . import problems as _problems
+from ._errors import check_bool, check_int, check_memory, check_problem, shown
+
+#: Most series :func:`series_styles` styles (and so most trajectories one plot takes): beyond it
+#: the colours are indistinguishable anyway, and husl's palette costs time per colour.
+MAX_SERIES = 1000
 
 __all__ = ["contour", "loss_curves", "series_styles", "space_markers", "style", "trajectories"]
 
@@ -65,13 +70,15 @@ def contour(problem, ax=None, n: int = 200, levels=30):
     Example: ``lk.viz.contour(lk.problems.himmelblau())``.
     """
     style()
+    problem = check_problem("problem", problem)
     d = problem.dim
     if d < 2:
         raise ValueError(f"contour needs a problem of 2 or more coordinates, {problem.name} has {d}; "
                          "use loss_curves")
-    n = int(n)
-    if n < 2:
-        raise ValueError(f"n must be >= 2, got {n}")
+    n = check_int("n", n, 2)
+    check_memory(f"contour with n={n} ({n} x {n} points of dim {d})", 8.0 * n * n * (d + 4), per_unit=1,
+                 unit="points")
+    levels = _levels(levels)
     ax = _axes(ax)
     (x_lo, x_hi), (y_lo, y_hi) = problem.domain
     X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
@@ -91,9 +98,9 @@ def contour(problem, ax=None, n: int = 200, levels=30):
     Z = np.ma.masked_invalid(np.log10(gap + eps))
     if np.ndim(levels) == 0:
         lo, hi = float(Z.min()), float(Z.max())
-        bands = np.linspace(lo, hi if hi > lo else lo + 1.0, int(levels) + 1)
+        bands = np.linspace(lo, hi if hi > lo else lo + 1.0, levels + 1)
     else:
-        bands = np.asarray(levels, dtype=np.float64)
+        bands = levels
     ax.contourf(X, Y, Z, levels=bands, cmap=CMAP, zorder=0)
     ax.contour(X, Y, Z, levels=bands, colors="white", linewidths=0.3, alpha=0.45, zorder=0.5)
 
@@ -132,6 +139,7 @@ def trajectories(problem, trajs, ax=None, labels=None):
 
     Example: ``lk.viz.trajectories(p, [lk.run(p, "adam", 2000, lr=lr) for lr in (0.01, 0.1)])``.
     """
+    problem = check_problem("problem", problem)
     trajs = _as_list(trajs)
     names = _labels(trajs, labels)
     ax = contour(problem, ax=ax)
@@ -167,6 +175,7 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
     style()
     trajs = _as_list(trajs)
     names = _labels(trajs, labels)
+    gap = check_bool("gap", gap)
     ax = _axes(ax)
     use_gap = gap and bool(trajs) and all(tr.problem.f_star is not None for tr in trajs)
     curves = []
@@ -200,20 +209,49 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
 
 def _axes(ax):
     if ax is not None:
+        from matplotlib.axes import Axes
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {shown(ax)}")
         return ax
     _, ax = plt.subplots(constrained_layout=True)
     return ax
 
 
+def _levels(levels):
+    """contour's ``levels``: a number of bands (int >= 1) or increasing band edges."""
+    if isinstance(levels, (int, np.integer, float, np.floating)) or levels is None:
+        return check_int("levels", levels, 1, 10_000)
+    try:
+        edges = np.asarray(levels, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        edges = None
+    if edges is None or edges.size < 2 or not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"levels must be a number of bands (an integer >= 1) or increasing finite band edges "
+                         f"in log10 units, got {shown(levels)}")
+    return edges
+
+
 def _as_list(trajs):
-    if hasattr(trajs, "xs"):                    # a single Trajectory
+    from .run import Trajectory
+    if isinstance(trajs, Trajectory):
         return [trajs]
-    return list(trajs)
+    try:
+        out = list(trajs)
+    except TypeError:
+        out = None
+    if out is None or not all(isinstance(t, Trajectory) for t in out):
+        bad = trajs if out is None else next(t for t in out if not isinstance(t, Trajectory))
+        raise TypeError(f"trajs must be a Trajectory (what lk.run returns) or a list of them, got {shown(bad)}")
+    if len(out) > MAX_SERIES:
+        raise ValueError(f"trajs holds {len(out)} trajectories; one plot takes at most {MAX_SERIES}")
+    return out
 
 
 def _labels(trajs, labels):
     if labels is None:
         return [tr.label for tr in trajs]
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+        raise TypeError(f"labels must be a list of strings, one per trajectory, got {shown(labels)}")
     labels = [str(s) for s in labels]
     if len(labels) != len(trajs):
         raise ValueError(f"got {len(labels)} labels for {len(trajs)} trajectories")
@@ -238,6 +276,7 @@ def series_styles(n):
     ``LINESTYLES[k % 4]`` and, from the fifth on, a marker every tenth of the line, so no two of
     the first 36 series look alike when the hues are lost.
     """
+    n = check_int("n", n, 0, MAX_SERIES)
     out = []
     for k, color in enumerate(_colors(n)):
         st = {"color": color, "ls": LINESTYLES[k % len(LINESTYLES)]}
@@ -254,6 +293,12 @@ def space_markers(lines, n: int = 10):
     screen, which crowds them on a line that oscillates (a sign method near its minimiser).
     Call this once the line holds its data (again after ``set_data``).
     """
+    n = check_int("n", n, 1)
+    from matplotlib.lines import Line2D
+    given = lines
+    lines = list(lines) if not isinstance(lines, Line2D) and hasattr(lines, "__iter__") else None
+    if lines is None or not all(isinstance(line, Line2D) for line in lines):
+        raise TypeError(f"lines must be a list of matplotlib Line2D (what ax.plot returns), got {shown(given)}")
     for line in lines:
         if line.get_marker() not in (None, "None", "", " "):
             line.set_markevery(max(1, len(line.get_xdata()) // n))

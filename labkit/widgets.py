@@ -23,7 +23,9 @@ import numpy as np
 
 from . import analysis as _an
 from . import optim as _optim
-from ._errors import DivergenceWarning
+from ._errors import (DivergenceWarning, check_bool, check_int, check_positive, check_problem, check_real,
+                      shown)
+from .run import _check_run_memory
 from .run import run as _run
 
 __all__ = ["LandscapeExplorer", "SeparableExplorer", "SignUpdateExplorer", "StabilityMapExplorer", "StepSizeExplorer",
@@ -42,6 +44,53 @@ def __getattr__(name):
 
 _TINY = 1e-300          # floor for log axes: zeros and underflow are drawn here, never NaN
 _LR_RANGE = (-6.0, 1.0)  # log10 bounds of the step-size slider (widened to include the start lr)
+
+
+# ----------------------------------------------------------------------------- argument checks
+# Shared by every explorer: a bad argument fails in the constructor, naming itself, before a
+# figure is built.
+
+#: Largest contour grid an explorer draws (``contour_n`` x ``contour_n`` evaluations per redraw).
+MAX_CONTOUR_N = 1000
+
+
+def _contour_n(contour_n) -> int:
+    return check_int("contour_n", contour_n, 2, MAX_CONTOUR_N)
+
+
+def _rule_names(rules) -> tuple:
+    """``rules``: one rule name or a non-empty list of them (the pickers show the names)."""
+    rules = (rules,) if isinstance(rules, str) else rules
+    if isinstance(rules, dict) or not hasattr(rules, "__iter__") or not all(isinstance(r, str) for r in rules):
+        raise TypeError(f"rules must be a rule name or a list of rule names (lk.optim.names()), got {shown(rules)}")
+    rules = tuple(rules)
+    if not rules:
+        raise ValueError("rules must name at least one rule")
+    return rules
+
+
+def _problem_dict(problems) -> dict:
+    """``problems``: a Problem, a registered problem name, or a dict ``{label: Problem}``."""
+    if isinstance(problems, dict):
+        out = {k: check_problem(f"problems[{k!r}]", p) for k, p in problems.items()}
+    else:
+        try:
+            p = check_problem("problems", problems)
+        except TypeError:
+            raise TypeError(f"problems must be a Problem, a problem name or a dict {{label: Problem}}, got "
+                            f"{shown(problems)}") from None
+        out = {p.name: p}
+    if not out:
+        raise ValueError("problems must hold at least one problem")
+    return out
+
+
+def _steps(steps, problems) -> int:
+    """``steps`` >= 1, with each problem's trajectory of that length fitting in memory."""
+    steps = check_int("steps", steps, 1)
+    for p in problems:
+        _check_run_memory(p, steps)
+    return steps
 
 
 def _is_ipympl() -> bool:
@@ -301,11 +350,13 @@ class StepSizeExplorer(_LiveFigure):
 
     def __init__(self, problem, rules=("sgd", "adam"), steps: int = 2000, lr: float | None = None,
                  momentum: float | None = None, *, contour_n: int = 150):
-        rules = (rules,) if isinstance(rules, str) else tuple(rules)
-        if not rules:
-            raise ValueError("rules must name at least one rule")
+        problem = check_problem("problem", problem)
+        rules = _rule_names(rules)
         for name in rules:
             _optim.get(name)                            # unknown names fail here, with suggestions
+        steps, contour_n = _steps(steps, [problem]), _contour_n(contour_n)
+        lr = None if lr is None else check_positive("lr", lr)
+        momentum = None if momentum is None else check_real("momentum", momentum)
         if problem.dim < 2:
             raise ValueError(f"StepSizeExplorer needs a problem of 2 or more coordinates, {problem.name} has "
                              f"{problem.dim}")
@@ -656,6 +707,9 @@ class StabilityMapExplorer(_LiveFigure):
     """
 
     def __init__(self, smap, value0=None, value1=None, *, what: str = "f_final", contour_n: int = 150):
+        if not isinstance(smap, _an.StabilityMap):
+            raise TypeError(f"smap must be a StabilityMap (from lk.analysis.stability_map), got {shown(smap)}")
+        contour_n = _contour_n(contour_n)
         if smap.problem is None:
             raise ValueError("StabilityMapExplorer needs a map built by lk.analysis.stability_map")
         if smap.problem.dim < 2:
@@ -770,21 +824,20 @@ class SignUpdateExplorer(_LiveFigure):
 
     def __init__(self, problems=None, rules=_SIGN_RULES, steps: int = 2000, lr: float = 0.01, b1: float = 0.9,
                  b2: float = 0.99, weight_decay: float = 0.0, decay: bool = False, *, contour_n: int = 120):
-        self.problems = dict(sign_lab_problems() if problems is None else problems)
-        if not self.problems:
-            raise ValueError("problems must hold at least one problem")
+        self.problems = _problem_dict(sign_lab_problems() if problems is None else problems)
         for name, p in self.problems.items():
             if p.dim != 2:
                 raise ValueError(f"SignUpdateExplorer draws 2-D problems; {name!r} has {p.dim} coordinates")
-        self.rules = (rules,) if isinstance(rules, str) else tuple(rules)
-        if not self.rules:
-            raise ValueError("rules must name at least one rule")
+        self.rules = _rule_names(rules)
         for r in self.rules:
             self._rule_and_extra(r)                    # unknown names and K values fail here
         first = next(iter(self.problems))
-        self._state = {"problem": first, "lr": float(lr), "b1": float(b1), "b2": float(b2),
-                       "weight_decay": float(weight_decay), "decay": bool(decay), "steps": int(steps),
-                       "step": min(int(steps), 100), "inspect": self.rules[-1]}
+        steps = _steps(steps, self.problems.values())
+        self._state = {"problem": first, "lr": check_real("lr", lr), "b1": check_real("b1", b1),
+                       "b2": check_real("b2", b2), "weight_decay": check_real("weight_decay", weight_decay),
+                       "decay": check_bool("decay", decay), "steps": steps,
+                       "step": min(steps, 100), "inspect": self.rules[-1]}
+        contour_n = _contour_n(contour_n)
         self._check(self._state)
         self._memo_key, self._trajs, self._inspected = None, None, None
         self._syncing = False
