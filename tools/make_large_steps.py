@@ -35,7 +35,7 @@ cells = [
        "Top left: the data, the boundary $a^\\top x_t = 0$ and the max-margin boundary (dashed). Top right: the "
        "loss and the training error. Bottom: the angle between $x_t$ and the max-margin direction with the "
        "normalised margin, and the normalised step $r$ of each step (notebook 05)."),
-    code("ex = SeparableExplorer(lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=0), steps=200)\n"
+    code("ex = SeparableExplorer(lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=seed), steps=200)\n"
          "ex.widget"),
     code("ex.update(gamma=1e6, t=5)\n"
          "print(ex.status.value)\n"

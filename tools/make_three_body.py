@@ -141,9 +141,9 @@ cells = [
          "for a in (9, 5, 0):\n"
          "    obs, r, done, info = env.step(a)\n"
          "    print(f\"mu = {info['mu']:.0e}: {info['chunk_steps']:6d} steps, |dE/E| = {abs(info['energy_error']):.1e}, reward {r:+.3f}\")\n"
-         "chunk = {f\"{mu:.0e}\": rl.chunking_overhead(mu, seeds=range(2), n_steps=50) for mu in rl.ACTIONS[[0, 6, 9]]}\n"
+         "chunk = {f\"{mu:.0e}\": rl.chunking_overhead(mu, seeds=rl.heldout_seeds(seed, 2), n_steps=50) for mu in rl.ACTIONS[[0, 6, 9]]}\n"
          "print(\"extra steps from stopping every 0.1 yr:\", {k: f\"{v:+.2%}\" for k, v in chunk.items()})\n"
-         "assert max(chunk.values()) <= 0.10"),
+         "assert max(chunk.values()) <= 0.10   # measured <= 0.8% on the systems of seeds 0-11"),
     md("## The learned policy against every fixed μ\n\n"
        "The policy shipped in `data/timestep_policy.npz` was trained by `python -m labkit.timestep_rl "
        "--train` (cross-entropy method on the episode return, training seeds 100-163; "
