@@ -184,8 +184,9 @@ cells = [
          "    same = fixed[int(np.argmin(abs(rl.ACTIONS - used[0])))]\n"
          "    assert np.array_equal(learned.steps, same.steps) and np.array_equal(learned.energy_error, same.energy_error)\n"
          "    assert gap.gap == 0.0\n"
-         "# the reactive rule: > 1 decade behind on 13 seed draws tried (1.04-6.2); asserted with half that\n"
-         "assert min(rule_gaps) > 0.5, \"the budget rule lies behind the fixed-mu front\"\n"
+         "# the reactive rule: 0.60-6.2 decades behind on the 25 seed draws tried (measured, not a theorem);\n"
+         "# asserted: behind at all, by more than the 0.05-decade tolerance of 'on the front'\n"
+         "assert min(rule_gaps) > 0.1, \"the budget rule lies behind the fixed-mu front\"\n"
          "lk.record(\"policy_front_gap_decades\", gap.gap)\n"
          "lk.record(\"policy_return_regret\", regret)\n"
          "lk.record(\"policy_distinct_mu\", int(used.size))\n"
@@ -201,7 +202,7 @@ cells = [
        "front. "
        "Hermite's $\\mu$ already multiplies the collision time, so the step follows close "
        "encounters without help; what is left to learn is small. The reactive budget rule lies "
-       "well behind the front: an interval at too large a $\\mu$ adds more error than the rest of "
+       "behind the front (its best setting 0.6 to 6 decades behind on the 25 seed draws tried): an interval at too large a $\\mu$ adds more error than the rest of "
        "the run, and the rule sees it only afterwards."),
 ]
 
