@@ -348,6 +348,23 @@ class StepSurvey(NamedTuple):
         """The smallest r among steps that blew up (inf if none did)."""
         return float(self.r[self.blew_up].min()) if self.blew_up.any() else float("inf")
 
+    @property
+    def rise_ratio(self) -> np.ndarray:
+        r"""Per step, the loss rise over the linear-logit bound: :math:`(f_{after} - f_{before})/(\pi r)`.
+
+        For logits linear in the weights (softmax and logistic regression) each example's loss
+        along a unit direction has slope :math:`\sum_k p_k a_k - a_y \in [-\Delta_a, \Delta_a]`, so a
+        step of length :math:`t = r\rho_a` raises it by at most :math:`\Delta_a t = \pi r`: the
+        ratio is at most 1, for every r and direction.  A network's logits are not linear, and
+        its ratio can exceed 1.
+        """
+        return (self.after - self.before) / (math.pi * self.r)
+
+    @property
+    def max_rise_ratio(self) -> float:
+        """The largest :attr:`rise_ratio` (<= 1 for linear logits)."""
+        return float(np.max(self.rise_ratio))
+
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
         if ax is None:
@@ -374,10 +391,11 @@ def step_survey(model, points, r=None, n_random: int = 0, seed: int = 0, blowup:
     and ``n_random`` random directions turned into descent directions (:math:`v\cdot g < 0`; on a
     network, where the logits are not linear, a random direction can raise the loss by more than
     a nat below r = 1: the guarantee is for the linearised model).
-    A step "blows up" when the loss rises by more than ``blowup`` (labkit's threshold, in nats:
-    for linear logits a step of length :math:`t` raises each example's loss by at most
-    :math:`\Delta_a t = \pi r`, so below :math:`r = 1/\pi` nothing can; the survey measures
-    where increases actually start).
+    A step "blows up" when the loss rises by more than ``blowup`` (labkit's threshold, in nats).
+    That threshold is not what the radius theorem bounds: for linear logits a step of length
+    :math:`t` raises each example's loss by at most :math:`\Delta_a t = \pi r`
+    (:attr:`StepSurvey.rise_ratio` <= 1), so a rise of 1 nat needs :math:`r \ge 1/\pi`, and a
+    convex loss (softmax regression) may never rise by a nat at all within the surveyed r.
     """
     m = _model(model)
     r = np.geomspace(0.05, 20.0, 25) if r is None else np.asarray(r, dtype=np.float64)

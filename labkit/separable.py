@@ -49,7 +49,8 @@ from . import citations as _cite
 from ._errors import check_int, check_positive
 
 __all__ = ["METHODS", "SeparablePath", "LargeStepSweep", "ImplicitBias", "lr_gd", "batch_perceptron",
-           "agreement", "separation_step", "angle_to", "large_step_sweep", "implicit_bias",
+           "agreement", "comparison_window", "perceptron_deviation", "first_step_loss",
+           "separation_step", "angle_to", "margin_angle_bound", "large_step_sweep", "implicit_bias",
            "steps_to_separation", "separation_comparison", "tyurin_bounds"]
 
 REFERENCE = ("A. Tyurin, 'From Logistic Regression to the Perceptron Algorithm: Exploring Gradient Descent "
@@ -181,19 +182,78 @@ def batch_perceptron(problem, steps: int = 1000) -> SeparablePath:
     return SeparablePath(math.inf, W, np.full(steps + 1, np.nan), err)
 
 
-def agreement(problem, a: SeparablePath, b: SeparablePath) -> float:
+def agreement(problem, a: SeparablePath, b: SeparablePath, window: int | None = None) -> float:
     r"""Fraction of steps :math:`t = 1..T` at which the two classifiers label every training point alike.
 
     Compares :math:`\mathrm{sign}(a_i^\top w_t)` of both paths for all i (a point on the boundary,
-    margin exactly 0, has sign 0).  Step 0 (both are 0) is left out.
+    margin exactly 0, has sign 0).  Step 0 (both are 0) is left out.  ``window``: compare steps
+    ``1..window`` only (default: every step of the shorter path).  Averaged over a long run the
+    fraction is dominated by steps after both have separated the data, where it is trivially 1:
+    :func:`large_step_sweep` uses :func:`comparison_window`.
     """
     _, A, _ = _data(problem)
     T = min(len(a.w), len(b.w)) - 1
+    if window is not None:
+        T = min(T, check_int("window", window, 1))
     if T < 1:
         raise ValueError("need paths of at least one step")
     sa = np.sign(a.w[1:T + 1] @ A.T)
     sb = np.sign(b.w[1:T + 1] @ A.T)
     return float(np.mean(np.all(sa == sb, axis=1)))
+
+
+def comparison_window(perceptron: SeparablePath) -> int:
+    r"""The steps :math:`1..H` on which LR+GD is compared with the batch perceptron: up to the perceptron's separation.
+
+    :math:`H = \max(2, T_P)` with :math:`T_P` the perceptron's separation step (the whole run if
+    it does not separate).  Step 1 is the same for every :math:`\gamma` (:math:`\sigma(0) = 1/2`:
+    :math:`w_1 = \frac1{2n}\sum_i y_ia_i`), so the window always holds step 2: where the
+    perceptron separates at once, step 2 is the first step at which a finite :math:`\gamma`
+    can differ (the perceptron stops, LR+GD keeps moving by :math:`\frac1n\sum_i\sigma(-\gamma m_i)y_ia_i`).
+    """
+    T = len(perceptron.w) - 1
+    sep = perceptron.separated_at
+    return min(T, max(2, T if sep is None else sep))
+
+
+def perceptron_deviation(perceptron: SeparablePath, path: SeparablePath, window: int | None = None) -> float:
+    r""":math:`\max_{1\le t\le H}\|w_t - w^P_t\|/\|w^P_t\|`: how far LR+GD's scaled iterates are from the batch perceptron's.
+
+    Tyurin's Sec. 3 limit is step by step: for every fixed :math:`t`, :math:`w_t = x_t/\gamma \to w^P_t`
+    as :math:`\gamma \to \infty`.  Each step's weights differ from the perceptron's 0/1 by
+    :math:`|\sigma(-\gamma m) - 1_{m<0}| \le e^{-\gamma|m|}`, so the deviation vanishes like
+    :math:`e^{-\gamma\min|m_i|}` once :math:`\gamma` exceeds :math:`1/\min_i|m_i|` along the path, and
+    is of order 1 for :math:`\gamma \lesssim 1/\max_i|m_i|`.  ``window`` :math:`H` defaults to
+    :func:`comparison_window` (up to the perceptron's separation, where a comparison of labels
+    is not trivially 1).
+    """
+    H = comparison_window(perceptron) if window is None else check_int("window", window, 1)
+    H = min(H, len(perceptron.w) - 1, len(path.w) - 1)
+    wp, w = perceptron.w[1:H + 1], path.w[1:H + 1]
+    return float(np.max(np.linalg.norm(w - wp, axis=1) / np.linalg.norm(wp, axis=1)))
+
+
+def first_step_loss(problem, gammas) -> dict:
+    r"""The loss after one LR+GD step as a function of :math:`\gamma`: :math:`f(\gamma w_1)`, with its large-:math:`\gamma` asymptote.
+
+    Every :math:`\gamma` takes the same first step in :math:`w` (:math:`w_1 = \frac1{2n}\sum_i y_ia_i`),
+    so :math:`\phi(\gamma) = f(\gamma w_1) = \frac1n\sum_i\log(1+e^{-\gamma m_i})`, :math:`m_i = y_ia_i^\top w_1`,
+    is convex in :math:`\gamma`.  If some :math:`m_i < 0` (the first step misclassifies a point),
+    :math:`\phi(\gamma) = \gamma s + \frac{\log 2}{n}\#\{m_i = 0\} + O(e^{-\gamma\min|m_i|})` with slope
+    :math:`s = \frac1n\sum_{m_i<0}|m_i| > 0`: the loss grows linearly in :math:`\gamma` and, being convex,
+    increases on every :math:`\gamma` beyond its minimiser.  If none is misclassified,
+    :math:`\phi` decreases to 0 for all :math:`\gamma`.  Returns ``loss`` (per gamma), ``errors``
+    (misclassified after step 1), ``slope`` :math:`s`, ``offset`` and ``asymptote`` (:math:`\gamma s` + offset).
+    """
+    Z, _, _ = _data(problem)
+    n = Z.shape[0]
+    g = np.array([_check_gamma(x) for x in np.atleast_1d(gammas)])
+    m = Z @ (Z.sum(axis=0) / (2 * n))
+    loss = np.array([float(_log1pexp(-gi * m).sum() / n) for gi in g])
+    slope = float(-m[m < 0].sum() / n)
+    offset = float(math.log(2.0) * np.count_nonzero(m == 0.0) / n)
+    return dict(gammas=g, loss=loss, errors=int(np.count_nonzero(m <= 0.0)), slope=slope, offset=offset,
+                asymptote=g * slope + offset)
 
 
 def separation_step(errors):
@@ -221,8 +281,9 @@ def angle_to(xs, u) -> np.ndarray:
 class LargeStepSweep(NamedTuple):
     """:func:`large_step_sweep`: per step size ``gammas[j]``, LR+GD's ``loss[j]``, ``errors[j]``
     (training errors per step), ``w[j]``, ``iters_to_separation[j]`` (None if not within the
-    run), ``agreement[j]`` with the batch perceptron (:func:`agreement`); the perceptron's own
-    path and separation step."""
+    run), ``agreement[j]`` with the batch perceptron (:func:`agreement`) and ``deviation[j]``
+    (:func:`perceptron_deviation`), both over the steps ``1..window`` (:func:`comparison_window`:
+    up to the perceptron's separation); the perceptron's own path and separation step."""
 
     gammas: np.ndarray
     w: np.ndarray
@@ -232,6 +293,8 @@ class LargeStepSweep(NamedTuple):
     agreement: np.ndarray
     perceptron: SeparablePath
     problem: object
+    deviation: np.ndarray
+    window: int
 
     def plot(self, axes=None):
         """Loss and training error per step for each gamma (two panels)."""
@@ -256,8 +319,10 @@ class LargeStepSweep(NamedTuple):
 def large_step_sweep(problem, gammas=(0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6), steps: int = 500) -> LargeStepSweep:
     r"""LR+GD at each step size :math:`\gamma`, side by side with the batch perceptron.
 
-    Returns a :class:`LargeStepSweep`: the perceptron agreement per :math:`\gamma` (tends to 1 as
-    :math:`\gamma \to \infty`: the step-by-step limit of Tyurin's Sec. 3), the iterations to zero
+    Returns a :class:`LargeStepSweep`: the agreement with the perceptron per :math:`\gamma` and the
+    deviation of the iterates from its iterates, over the steps before the perceptron separates
+    (the deviation tends to 0 as :math:`\gamma \to \infty`: the step-by-step limit of Tyurin's
+    Sec. 3; after both have separated, label agreement is trivially 1), the iterations to zero
     training error (fewer for larger :math:`\gamma`), and the loss curves (higher for larger
     :math:`\gamma`: the loss stops measuring progress).
     """
@@ -267,10 +332,30 @@ def large_step_sweep(problem, gammas=(0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6), ste
     _cite.note(problem, lr_gd)
     W, loss, err = _lr_gd_many(Z, gammas, steps)
     perc = batch_perceptron(problem, steps)
-    agree = np.array([agreement(problem, SeparablePath(g, W[j], loss[j], err[j]), perc)
-                      for j, g in enumerate(gammas)])
+    H = comparison_window(perc)
+    paths = [SeparablePath(g, W[j], loss[j], err[j]) for j, g in enumerate(gammas)]
+    agree = np.array([agreement(problem, path, perc, window=H) for path in paths])
+    dev = np.array([perceptron_deviation(perc, path, window=H) for path in paths])
     iters = [separation_step(e) for e in err]
-    return LargeStepSweep(gammas, W, loss, err, iters, agree, perc, problem)
+    return LargeStepSweep(gammas, W, loss, err, iters, agree, perc, problem, dev, H)
+
+
+def margin_angle_bound(margin, max_margin: float) -> np.ndarray:
+    r"""Largest angle to the max-margin direction that a direction with normalised margin ``margin`` can have.
+
+    With :math:`\hat w = \hat u/\mu` the max-margin vector (the projection of 0 onto
+    :math:`K = \{w: y_ia_i^\top w \ge 1\ \forall i\}`) and a unit :math:`v` of normalised margin
+    :math:`\gamma > 0`, :math:`w = v/\gamma \in K`, and projection onto a convex set gives
+    :math:`\|w\|^2 \ge \|\hat w\|^2 + \|w - \hat w\|^2`; so
+    :math:`\sin\angle(v, \hat u) \le \|w-\hat w\|/\|\hat w\| \le \sqrt{\mu^2/\gamma^2 - 1}`.  Returns
+    :math:`\arcsin\min(1, \sqrt{\mu^2/\gamma^2-1})`, and :math:`\pi` where :math:`\gamma \le 0`
+    (no bound).  An identity of the data, not of the dynamics: it turns the margin's
+    convergence into the direction's.
+    """
+    g = np.asarray(margin, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.sqrt(np.maximum(float(max_margin) ** 2 / g ** 2 - 1.0, 0.0))
+    return np.where(g > 0, np.arcsin(np.minimum(1.0, s)), math.pi)
 
 
 class ImplicitBias(NamedTuple):
@@ -285,6 +370,17 @@ class ImplicitBias(NamedTuple):
     norm: np.ndarray
     gamma: float
     max_margin: tuple
+
+    @property
+    def log_t_angle(self) -> np.ndarray:
+        r""":math:`\theta_t\log t`: bounded for GD on separable data (Soudry et al. Thm 3: :math:`\theta_t = O(1/\log t)`)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.angle * np.log(self.t)
+
+    @property
+    def angle_bound(self) -> np.ndarray:
+        """:func:`margin_angle_bound` of the recorded normalised margins: ``angle <= angle_bound`` always."""
+        return margin_angle_bound(self.margin, self.max_margin[1])
 
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
@@ -301,9 +397,13 @@ class ImplicitBias(NamedTuple):
 def implicit_bias(problem, gamma: float = 0.1, steps: int = 10_000, points: int = 60) -> ImplicitBias:
     r"""Small-step LR+GD: the direction :math:`x_t/\|x_t\|` tends to the max-margin direction.
 
-    Soudry et al. (2018): :math:`x_t = \hat u \log t + O(\log\log t)`, so the angle to the
-    max-margin direction :math:`\hat u` (``problem.extras["max_margin"]``, solved to rounding)
-    falls like :math:`1/\log t`: slowly.  Records ``points`` log-spaced steps up to ``steps``.
+    Soudry et al. (2018, Thm 3): :math:`x_t = \hat w \log t + \rho_t` with :math:`\hat w = \hat u/\mu`
+    and a bounded residual :math:`\rho_t` (for almost every data set), so the angle to the
+    max-margin direction :math:`\hat u` (``problem.extras["max_margin"]``, solved to rounding) is
+    :math:`O(1/\log t)`: ``log_t_angle`` stays bounded.  It need not fall monotonically: the
+    residual's component across :math:`\hat u` can pass through 0 and grow again (in 2-D it is a
+    signed scalar), so the angle can dip early and be larger later (``separable_logistic(seed=8)``,
+    :math:`\gamma = 1`: 4e-5 at t = 55, 8e-3 at t = 2e4).  Records ``points`` log-spaced steps up to ``steps``.
     Reference: Soudry et al., JMLR 19(70), 2018, Thm 3.
     """
     Z, _, _ = _data(problem)

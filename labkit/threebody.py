@@ -25,7 +25,7 @@ and :func:`ias15`; hyperparameters are runtime values, so a new mu costs no comp
 energy error).  :func:`init` / :func:`advance` / :func:`evolve` move a :class:`State` in
 place, in chunks that end exactly where asked, for ~3 us of overhead a call: what an RL
 environment that resets mu every 0.1 time units needs.  Step and force-evaluation counts
-are deterministic; wall time is not (spec: ../shared/spec/three-body.md).
+are deterministic; wall time is not (the project's three-body spec).
 
 Why these choices (measured, spec §2-3):
 
@@ -35,7 +35,10 @@ Why these choices (measured, spec §2-3):
   a million times smaller than the coordinates.
 * Energy conservation is not correctness: on the Pythagorean problem MERCURIUS and a
   fixed-step leapfrog conserve energy to 2e-10 and still send the wrong body away.
-  The tests check the outcome (the mass-3 body at |r| = 21.41 at t = 70).
+  The tests check the outcome (the mass-3 body at |r| = PYTHAGOREAN_R3 +- PYTHAGOREAN_R3_TOL at
+  t = 70, a band from a convergence study: see :func:`pythagorean`).
+* IAS15 takes eps >= IAS15_MIN_EPS = 1e-9 (:func:`ias15` raises below): smaller eps stalls at
+  the Pythagorean encounter instead of converging further.
 * IAS15 here steers its step by REBOUND's *global* rule.  The per-body rule that is
   REBOUND's default since 2024 (PRS23) stalls on the refined figure-eight at t ~ T/6,
   where the middle body's acceleration passes through ~0 (steps of 1e-32).
@@ -61,6 +64,7 @@ finally:
 
 __all__ = [
     "INTEGRATORS", "SYSTEMS", "Integrator", "Orbit", "State", "System", "advance", "evolve",
+    "IAS15_MIN_EPS", "PYTHAGOREAN_R3", "PYTHAGOREAN_R3_TOL",
     "figure_eight", "hermite", "hermite_aarseth", "ias15", "init", "integrate", "leapfrog",
     "paper_system", "pythagorean", "rk4",
 ]
@@ -173,13 +177,36 @@ class System:
         return dataclasses.replace(self, **changes)
 
 
+# |r_3| at t = 70 of the Pythagorean problem, and the band every converged run lies in
+# (the convergence study in pythagorean's docstring): 21.3965-21.4340, centred and rounded outwards.
+PYTHAGOREAN_R3 = 21.415
+PYTHAGOREAN_R3_TOL = 0.025
+
+
 def pythagorean() -> System:
     """Burrau's (Pythagorean) problem: masses 3, 4, 5 at rest at the corners of a 3-4-5
     right triangle, (1, 3), (-2, -1), (1, -1); G = 1, centre of mass at 0, E0 = -769/60.
 
     After close encounters (the deepest: bodies 4 and 5 at r = 4.1e-4, t = 15.83) the
-    mass-3 body escapes and 4-5 leave as a binary; converged runs put the escaper at
-    |r| = 21.41 +- 0.01 from the centre of mass at t = 70 (spec three-body §2a).
+    mass-3 body escapes and 4-5 leave as a binary, the escaper at |r_3| = ``PYTHAGOREAN_R3``
+    +- ``PYTHAGOREAN_R3_TOL`` = 21.415 +- 0.025 from the centre of mass at t = 70.  That band
+    is what converged runs agree on, no tighter: the encounters amplify rounding, so the
+    value moves by ~0.01 with the output times (each sample ends a step) and with eps, in
+    labkit and REBOUND alike.  Convergence study (|r_3| at t = 70, 2-D, samples every 70/n):
+
+    run (|dE/E0| range)                   n = 1 (2 for labkit)   n = 70    n = 700   n = 7000
+    labkit IAS15 eps 3e-8 (2e-11..7e-11)        21.4251           21.4123   21.4085   21.4123
+    labkit IAS15 eps 1e-8 (7e-12..9e-11)        21.4196           21.4137   21.4136   21.4278
+    labkit IAS15 eps 3e-9 (5e-13..1.1e-10)      21.4147           21.4325   21.4138   21.4188
+    labkit IAS15 eps 1e-9 (3e-12..7e-11)        21.4147           21.4048   21.4145   21.4143
+    REBOUND 5.2.2 global 1e-8 (2e-12..1e-11)    21.4189           21.4165   21.4158
+    REBOUND 5.2.2 global 1e-9 (1e-11..8e-11)    21.4190           21.4165   21.4273
+    REBOUND 5.2.2 PRS23 1e-8 (8e-12..1.2e-10)   21.4145           21.4340   21.3965
+    REBOUND 5.2.2 PRS23 1e-9 (3e-11..1e-10)     21.4199           21.4306   21.3997
+
+    All 28 runs lie in 21.3965-21.4340; ``PYTHAGOREAN_R3_TOL`` is that range's half-width
+    rounded outwards.  Looser eps leaves it (1e-5: 21.383; 3e-7: 21.452).  Energy errors up
+    to 1.2e-10 occur in converged runs, so 1e-9 is a safe bound for |dE/E0|, 1e-10 is not.
     """
     return System(name="pythagorean", m=[3.0, 4.0, 5.0], x=[[1.0, 3.0], [-2.0, -1.0], [1.0, -1.0]],
                   v=np.zeros((3, 2)), G=1.0,
@@ -196,8 +223,10 @@ def figure_eight() -> System:
     m = 1 each, x1 = -x2 = (0.97000436, -0.24308753), x3 = 0, v1 = v2 = -v3/2 with
     v3 = (-0.9324073681390784, -0.8647314618349538): Simo's 8-digit v3 refined (Newton
     on the return map) so that the orbit closes to ~1e-15 after one period
-    T = 6.325914009782138.  The 8-digit v3 cannot return closer than ~4e-7 after ten
-    periods, whatever the integrator: it measures the initial conditions.
+    T = 6.325914009782138.  Simo's 8-digit v3, (-0.93240737, -0.86473146), returns only to
+    1.5e-8 after ten periods T (2.3e-9 after one), at IAS15 eps 1e-9 and 3e-9 alike, where
+    the refined v3 returns to 1e-14: the residual measures the initial conditions, not the
+    integrator (tests/test_threebody.py checks both numbers).
     """
     x1 = np.array([0.97000436, -0.24308753])
     v3 = np.array([-0.9324073681390784, -0.8647314618349538])
@@ -347,6 +376,10 @@ def hermite_aarseth(eta: float = 0.02, kahan: bool = True) -> Integrator:
                       np.array([eta, 1.0 if kahan else 0.0]))
 
 
+# Smallest IAS15 eps accepted: below it the run stalls (see ias15's docstring).
+IAS15_MIN_EPS = 1e-9
+
+
 def ias15(eps: float = 1e-9) -> Integrator:
     """IAS15: a 15th-order implicit Gauss-Radau integrator with adaptive steps.
 
@@ -362,9 +395,22 @@ def ias15(eps: float = 1e-9) -> Integrator:
     stall where one body's acceleration passes through 0); steps below 1/4 of the current
     one are redone, growth is capped at 4x.  Updates are compensated (Kahan).
 
+    **eps >= IAS15_MIN_EPS = 1e-9**, else ValueError.  Below it the error estimate cannot reach
+    eps at a deep encounter (the Pythagorean problem's r = 4e-4 at t = 15.83): it is a
+    difference of accelerations carrying their rounding, so a smaller step does not lower it,
+    and the step shrinks until the run stops or crawls.  Measured on the Pythagorean problem
+    to t = 70: eps from 1e-5 down to 5e-10 finishes (12,564 steps at 1e-9, 13,994 at 5e-10);
+    3e-10 takes 10^8 steps without leaving t = 15.8299 (10 minutes); 1e-10 stalls at
+    t = 15.83, 1e-11 at t = 1.879.  REBOUND's default is also 1e-9.  Smaller eps would not
+    help anyway: at 1e-9 the energy error is already at rounding level (~1e-11).
+
     Reference: Everhart (1985), in Dynamics of Comets, 185; Rein & Spiegel (2015), MNRAS 446, 1424.
     """
     eps = check_positive("eps", eps)
+    if eps < IAS15_MIN_EPS:
+        raise ValueError(f"ias15: eps={eps:g} is below IAS15_MIN_EPS={IAS15_MIN_EPS:g}, where IAS15 stalls at "
+                         "close encounters (the Pythagorean problem: eps=1e-10 stops at t=15.83, 3e-10 crawls "
+                         "for 1e8 steps); use eps in [1e-9, 1e-5] (1e-9 is already at rounding level)")
     return Integrator("ias15", nb.IAS15, {"eps": eps}, True,
                       "Everhart (1985), Dynamics of Comets, 185; Rein & Spiegel (2015), MNRAS 446, 1424",
                       np.array([eps]))

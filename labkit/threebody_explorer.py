@@ -21,7 +21,7 @@ __all__ = ["ThreeBodyExplorer"]
 # The step parameter each integrator takes, its slider range (log10) and default.
 _PARAM = {"hermite": ("mu", (-4.0, -1.0), 1e-2), "hermite_aarseth": ("eta", (-5.0, -1.0), 2e-2),
           "leapfrog": ("dt", (-5.0, -1.0), 1e-3), "rk4": ("dt", (-4.0, -1.0), 1e-2),
-          "ias15": ("eps", (-14.0, -4.0), 1e-9)}
+          "ias15": ("eps", (-9.0, -4.0), 1e-9)}      # tb.IAS15_MIN_EPS: smaller eps stalls
 _SYSTEMS = ("figure_eight", "pythagorean", "paper_system")
 _COLORS = ("#0b3c8c", "#d62728", "#f2a900")     # dark blue, red, amber: L* 27, 47, 74, apart in greyscale
 

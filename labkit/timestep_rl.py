@@ -51,7 +51,7 @@ nb = tb.nb
 
 __all__ = [
     "ACTIONS", "INTERVAL", "BudgetRule", "Evaluation", "FixedMu", "Policy", "TimestepEnv", "chunking_overhead",
-    "evaluate", "front_gap", "load_policy", "reward", "train",
+    "TRAIN_SEEDS", "episode_return", "evaluate", "front_gap", "heldout_seeds", "load_policy", "reward", "train",
 ]
 
 ACTIONS = np.logspace(-4.0, -1.0, 10)                       # the paper's Hermite range, log-spaced
@@ -336,6 +336,31 @@ class Evaluation(NamedTuple):
     def cost(self) -> float:
         """Mean steps over seeds."""
         return float(np.mean(self.steps))
+
+
+TRAIN_SEEDS = range(100, 164)                                # train()'s default: never evaluated on
+
+
+def heldout_seeds(seed: int = 0, count: int = 20) -> np.ndarray:
+    """``count`` system seeds (``tb.paper_system(s)``) held out from training, chosen by ``seed``.
+
+    ``seed = 0`` gives 0..count-1 (the paper's test set is 0-99); any other seed draws
+    ``count`` distinct seeds from 0-99 and 164-9999 (never ``TRAIN_SEEDS``) with
+    ``np.random.default_rng(seed)``: the same evaluation, on systems it was never run with.
+    """
+    count = int(count)
+    if seed == 0:
+        return np.arange(count)
+    pool = np.concatenate([np.arange(0, TRAIN_SEEDS.start), np.arange(TRAIN_SEEDS.stop, 10_000)])
+    return np.sort(np.random.default_rng(int(seed)).choice(pool, count, replace=False))
+
+
+def episode_return(evaluation: "Evaluation", w_cost: float = W_COST) -> np.ndarray:
+    """Per seed, the episode return of :func:`reward` summed over the episode (it telescopes):
+    :math:`-\\log_{10}\\max(|\\Delta E|, 10^{-14}) - 14 - w_{cost}\\,n/1000`; a failed run gets
+    the error 1."""
+    e = np.maximum(np.asarray(evaluation.energy_error, dtype=np.float64), REWARD_FLOOR)
+    return -(np.log10(e) - math.log10(REWARD_FLOOR)) - w_cost * np.asarray(evaluation.steps) / STEP_UNIT
 
 
 def run_episode(policy, seed: int, n_steps: int = 300, **env_kw):

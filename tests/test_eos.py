@@ -167,3 +167,22 @@ def test_summary_is_plain_numbers(demo):
     s = demo.summary()
     assert s["final_ratio"] == demo.final_ratio and s["n_increases"] == demo.n_increases
     assert all(v is None or isinstance(v, (int, float)) for v in s.values())
+
+
+def test_band_constants_match_the_docstring_table_and_notebook_01():
+    # The measured range is the docstring table's row "every tracked ratio, last quarter" (min/max
+    # over the three learning rates), and RATIO_BAND contains it: prose and constants stay one set
+    # of numbers.
+    import re
+    row = next(line for line in eos.edge_of_stability.__doc__.splitlines() if "every tracked ratio" in line)
+    ranges = [tuple(map(float, m)) for m in re.findall(r"(\d\.\d+)-(\d\.\d+)", row)]
+    assert (min(r[0] for r in ranges), max(r[1] for r in ranges)) == eos.LATE_RATIO_RANGE
+    lo, hi = eos.RATIO_BAND
+    assert lo <= eos.LATE_RATIO_RANGE[0] and eos.LATE_RATIO_RANGE[1] <= hi
+    # notebook 01 names the constants instead of copying their numbers, and says "spirals" like the code
+    import json
+    from pathlib import Path
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "01_step_sizes.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "moons" not in text and "spirals" in text
+    assert "LATE_RATIO_RANGE" in text and "0.86" not in text and "1.07" not in text

@@ -104,6 +104,20 @@ def test_survey_no_blowup_below_one(soft):
     assert sv.min_r_blew_up > 1.0 and sv.max_r_decreased > 1.0
     # linear logits: each example's loss rises by at most pi r along a unit step of r rho_a
     assert np.all(sv.after - sv.before <= math.pi * sv.r + 1e-12)
+    np.testing.assert_allclose(sv.rise_ratio, (sv.after - sv.before) / (math.pi * sv.r))
+
+
+@pytest.mark.parametrize("seed", [1, 4, 9])
+def test_rise_is_at_most_pi_r_for_linear_logits_in_every_direction(seed):
+    # Softmax regression is convex along every line, so "no rise of a nat below r = 1" says
+    # nothing there (it never rose by a nat within r <= 20); the bound that holds is rise <= pi r,
+    # for every r and direction, random ones included.
+    for model in (lk.problems.softmax_regression(n=200, d=5, k=3, seed=seed),
+                  lk.problems.separable_logistic(n=100, d=2, margin=0.05, seed=seed)):
+        pts = rad.train(model, "sgd", 60, lr=0.5, keep=True).xs[::20]
+        sv = rad.step_survey(model, pts, n_random=4, seed=seed)
+        assert sv.max_rise_ratio <= 1.0 + 1e-9
+        assert sv.max_rise_ratio > 0.05                # and it is not slack by orders of magnitude
 
 
 def test_bad_input(soft):

@@ -80,8 +80,10 @@ def test_scaled_lr_gd_is_lk_run_sgd(prob):
 
 def test_perceptron_agreement_and_separation(prob):
     sw = sep.large_step_sweep(prob, gammas=(0.1, 1.0, 10.0, 100.0, 1e4, 1e6), steps=400)
-    assert sw.agreement[-1] == 1.0                                     # gamma = 1e6: the batch perceptron
-    assert sw.agreement[0] < 0.1 and np.all(np.diff(sw.agreement) >= -1e-12)
+    # compared before separation only: steps 1..5, where the perceptron separates
+    assert sw.window == sw.perceptron.separated_at == 5
+    assert sw.agreement[-1] == 1.0 and sw.deviation[-1] < 1e-12       # gamma = 1e6: the batch perceptron
+    assert sw.agreement[0] < 0.5 and sw.deviation[0] > 1.0             # gamma = 0.1: not it
     it = sw.iters_to_separation
     assert it[0] is None and it[1] == 269 and it[2] == 26 and it[3] == 4   # measured: fewer for larger gamma
     assert it[-1] == sw.perceptron.separated_at == 5                   # and in the limit, the perceptron's
@@ -92,11 +94,62 @@ def test_perceptron_agreement_and_separation(prob):
     np.testing.assert_allclose(sw.perceptron.w[1], Z.sum(0) / 200, rtol=1e-14)
 
 
-def test_implicit_bias_angle_decreases(prob):
+def test_implicit_bias_angle_is_o_one_over_log_t(prob):
     ib = sep.implicit_bias(prob, gamma=0.1, steps=5000, points=30)
-    late = ib.angle[ib.t >= 100]
-    assert np.all(np.diff(late) < 0) and late[-1] < 0.1
+    assert ib.angle[-1] < 0.1 and np.all(ib.log_t_angle[ib.t >= 10] < 2.0)   # the notebook's LOG_T_BOUND
+    assert np.all(ib.angle <= ib.angle_bound + 1e-12)
     assert np.all(np.diff(ib.margin[ib.t >= 3000]) > 0)                # the normalized margin rises towards mu
+
+
+def test_angle_is_not_monotone_on_other_data():
+    # A counterexample to "the angle falls monotonically": on seed 8 it dips to 4e-5 at t = 55 and
+    # grows back to 8e-3 by t = 2e4, while theta_t log t stays bounded (Soudry et al. Thm 3 bounds
+    # the residual, not its sign).
+    p = lk.problems.separable_logistic(n=100, d=2, margin=0.05, seed=8)
+    ib = sep.implicit_bias(p, gamma=1.0, steps=20_000, points=80)
+    low = int(np.argmin(ib.angle))
+    assert ib.t[low] < 100 and ib.angle[low] < 1e-4 and ib.angle[-1] > 50 * ib.angle[low]
+    assert np.all(ib.log_t_angle[ib.t >= 10] < 2.0)
+    assert np.all(ib.angle <= ib.angle_bound + 1e-12)
+
+
+@pytest.mark.parametrize("kw", [dict(n=100, d=3, margin=0.1, seed=3), dict(n=200, d=2, margin=0.05, seed=11)],
+                         ids=["seed3-d3", "seed11-n200"])
+def test_perceptron_check_fails_at_small_gamma_even_when_step_one_separates(kw):
+    # The audit's data where the first step separates: label agreement is 1 for every gamma, the
+    # deviation of the iterates (step 2 is in the window) still tells gamma = 1 from the perceptron.
+    p = lk.problems.separable_logistic(**kw)
+    sw = sep.large_step_sweep(p, gammas=(1.0, 1e6), steps=50)
+    assert sw.perceptron.separated_at == 1 and sw.window == 2
+    assert sw.agreement.tolist() == [1.0, 1.0]
+    assert sw.deviation[0] > 0.5 and sw.deviation[1] < 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_first_step_loss_is_convex_with_linear_growth(seed):
+    p = lk.problems.separable_logistic(n=100, d=2, margin=0.05, seed=seed)
+    g = np.geomspace(0.1, 1e6, 30)
+    fl = sep.first_step_loss(p, g)
+    np.testing.assert_allclose(fl["loss"], sep.large_step_sweep(p, g, steps=1).loss[:, 1], rtol=1e-9)
+    if fl["errors"]:
+        k = int(np.argmin(fl["loss"]))
+        assert np.all(np.diff(fl["loss"][k:]) > 0) and abs(fl["loss"][-1] / fl["asymptote"][-1] - 1) < 1e-6
+    else:
+        pos = fl["loss"] > 0                                         # exp underflows to 0 for large gamma
+        assert np.all(np.diff(fl["loss"][pos]) < 0) and np.all(np.diff(fl["loss"]) <= 0) and fl["slope"] == 0.0
+
+
+def test_margin_angle_bound_is_exact_on_random_directions(prob):
+    u, mu = prob.extras["max_margin"]
+    Z = prob.extras["data"][0] * prob.extras["data"][1][:, None]
+    rng = np.random.default_rng(0)
+    V = u + 0.3 * rng.standard_normal((2000, 2))
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    marg = np.min(V @ Z.T, axis=1)
+    ok = marg > 0
+    assert ok.sum() > 100
+    assert np.all(sep.angle_to(V[ok], u) <= sep.margin_angle_bound(marg[ok], mu) + 1e-12)
+    assert np.all(sep.margin_angle_bound(-marg[ok], mu) == np.pi)
 
 
 def test_methods_against_lk_run(prob):

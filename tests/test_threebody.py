@@ -1,9 +1,10 @@
 """lk.threebody: systems, invariants, integrators (issue 8).
 
-Reference numbers: ../shared/spec/three-body.md (REBOUND 5.2.2 on this machine).  The
+Reference numbers: the project's three-body spec (REBOUND 5.2.2 on this machine).  The
 Pythagorean outcome (Szebehely & Peters 1967): the mass-3 body escapes and is at
-|r| = 21.41 +- 0.01 from the centre of mass at t = 70 in every converged run; bodies 4
-and 5 leave as a binary.  Energy alone is not a check there (a leapfrog at dt = 1e-7
+|r| = tb.PYTHAGOREAN_R3 +- tb.PYTHAGOREAN_R3_TOL (21.415 +- 0.025) from the centre of mass
+at t = 70 in every converged run (the convergence study in tb.pythagorean's docstring);
+bodies 4 and 5 leave as a binary.  Energy alone is not a check there (a leapfrog at dt = 1e-7
 conserves it to 2e-10 and sends the wrong body away), so the outcome is asserted too.
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ def assert_pythagorean(orbit, tol_e=1e-10):
     r3, e45 = pythagorean_outcome(orbit.x[-1], orbit.v[-1])
     assert de <= tol_e, f"|dE/E0| = {de:.2e}"
     assert dl <= 1e-10, f"|dLz| = {dl:.2e}"
-    assert abs(r3 - 21.41) <= 0.05, f"|r_3| = {r3:.4f} at t = 70 (converged: 21.41)"
+    assert abs(r3 - tb.PYTHAGOREAN_R3) <= tb.PYTHAGOREAN_R3_TOL, f"|r_3| = {r3:.4f} at t = 70 (converged: 21.415 +- 0.025)"
     assert e45 < 0.0, f"bodies 4 and 5 unbound: E_45 = {e45}"
 
 
@@ -398,3 +399,31 @@ def test_import_labkit_does_not_load_threebody():
     code = "import sys, labkit; print('labkit.threebody' in sys.modules, 'labkit._nbody' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+# ----------------------------------------------------------------------------- the eps floor and the 8-digit figure-eight
+
+@pytest.mark.parametrize("eps", [5e-10, 1e-10, 1e-11])
+def test_ias15_refuses_eps_below_the_stall_floor(eps):
+    # eps = 1e-10 stalls at the Pythagorean encounter (t = 15.83), 3e-10 crawls for 1e8 steps:
+    # refused up front, with the range that converges in the message
+    with pytest.raises(ValueError, match=r"IAS15_MIN_EPS.*\[1e-9, 1e-5\]"):
+        tb.ias15(eps)
+    assert tb.ias15(tb.IAS15_MIN_EPS).p[0] == 1e-9
+
+
+def test_pythagorean_band_holds_across_eps_and_sampling():
+    # two runs of the convergence study in tb.pythagorean's docstring: another eps, another sampling
+    for eps, n_out in ((1e-8, 7), (3e-9, 70)):
+        o = tb.integrate(PYTH, tb.ias15(eps), 70.0, n_out=n_out, record_steps=False)
+        assert_pythagorean(o, tol_e=1e-9)
+
+
+def test_eight_digit_figure_eight_returns_to_1e_8():
+    v3 = np.array([-0.93240737, -0.86473146])
+    eight = FIG8.replace(v=[-v3 / 2, -v3 / 2, v3])
+    for eps in (1e-9, 3e-9):
+        o = tb.integrate(eight, tb.ias15(eps), 10 * FIG8.period, n_out=1, record_steps=False)
+        assert 1e-8 < float(np.abs(o.x[-1] - FIG8.x).max()) < 2e-8      # measured 1.46e-8, not ~4e-7
+    refined = tb.integrate(FIG8, tb.ias15(1e-9), 10 * FIG8.period, n_out=1, record_steps=False)
+    assert return_error(refined) < 1e-13

@@ -153,3 +153,18 @@ def test_front_gap():
     assert rl.front_gap((np.sqrt(1e5), 1e-5), fixed).gap == pytest.approx(1.0)
     assert len(g.front) == 3
     assert not rl.front_gap((50, 1e-3), fixed).inside
+
+
+def test_heldout_seeds_never_train_and_seed_zero_is_the_paper_test_set():
+    assert rl.heldout_seeds(0, 5).tolist() == [0, 1, 2, 3, 4]
+    for seed in (1, 2, 17):
+        s = rl.heldout_seeds(seed, 20)
+        assert len(set(s.tolist())) == 20 and not set(s.tolist()) & set(rl.TRAIN_SEEDS)
+    assert not np.array_equal(rl.heldout_seeds(1, 20), rl.heldout_seeds(2, 20))
+    np.testing.assert_array_equal(rl.heldout_seeds(3, 7), rl.heldout_seeds(3, 7))
+
+
+def test_episode_return_is_the_sum_of_rewards():
+    ev = rl.evaluate(1e-2, [0, 1], 20, progress=False)
+    totals = [rl.run_episode(1e-2, s, 20)[2] for s in (0, 1)]
+    np.testing.assert_allclose(rl.episode_return(ev), totals, rtol=1e-12, atol=1e-12)

@@ -11,12 +11,15 @@ cells = [
        "of an update $p$ is $r = \\|p\\|/\\rho_a$, and the controller $p \\to \\min(1, \\rho_a/\\|p\\|)\\,p$ keeps "
        "$r \\le 1$.\n\n"
        "Regression test: `make test` runs this notebook with the small parameters of "
-       "`data/baselines/05_softmax_safe_steps.json` and compares what it records."),
+       "`data/baselines/05_softmax_safe_steps.json` and compares what it records; "
+       "`tests/test_notebook_seeds.py` runs it again with other values of `seed` (which draws every data set "
+       "and initialisation) and checks only the notebook's own assertions."),
     code("# Parameters (papermill overrides these in the regression test)\n"
          "train_steps = 300        # steps of each spike run\n"
          "spike_at = 100           # the step whose lr is multiplied by 10,000\n"
          "survey_points = 10       # points along a run where steps of every length are tried\n"
-         "mlp_width = 16",
+         "mlp_width = 16\n"
+         "seed = 0                 # draws the data sets and the network's initialisation",
          metadata={"tags": ["parameters"]}),
     code("%matplotlib widget\n"
          "import math\n"
@@ -27,8 +30,8 @@ cells = [
          "import labkit as lk\n"
          "from labkit import radius as rad\n"
          "\n"
-         "soft = lk.problems.softmax_regression(n=200, d=5, k=3, seed=0)\n"
-         "net = lk.nets.mlp(lk.nets.moons(60, 0.1, 0), (mlp_width, mlp_width), \"tanh\", \"cross_entropy\", 0)\n"
+         "soft = lk.problems.softmax_regression(n=200, d=5, k=3, seed=seed)\n"
+         "net = lk.nets.mlp(lk.nets.moons(60, 0.1, seed), (mlp_width, mlp_width), \"tanh\", \"cross_entropy\", seed)\n"
          "print(soft, net)"),
     md("## The radius in one JVP\n\n"
        "At the start of softmax regression, along the gradient step:"),
@@ -44,7 +47,7 @@ cells = [
        "distribution on the $a_k$). Inside the radius the polynomials converge to the loss as the degree grows; "
        "past it they fly off. For binary logistic regression at $x = 0$ ($\\delta = 0$) the bound is exact and the "
        "break is at $r = 1$; for softmax regression $\\rho_a$ is a lower bound, and the break comes a little later."),
-    code("logi = lk.problems.separable_logistic(n=100, d=2, margin=0.05, seed=0)\n"
+    code("logi = lk.problems.separable_logistic(n=100, d=2, margin=0.05, seed=seed)\n"
          "fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)\n"
          "r_grid = np.linspace(0, 2, 201)\n"
          "tl_bin = rad.taylor_line(logi, np.zeros(2), -logi.grad(np.zeros(2)), r=r_grid, orders=(2, 8, 32))\n"
@@ -63,40 +66,48 @@ cells = [
          "      f\"{break_r(tl_soft):.2f} (softmax)\")\n"
          "assert err_in < 1e-3 and 0.9 <= break_r(tl_bin) <= 1.1 and break_r(tl_soft) >= 0.9\n"
          "lk.record(\"taylor_break_r\", {\"logistic\": break_r(tl_bin), \"softmax\": break_r(tl_soft)})"),
-    md("## Many steps, many directions: no blow-up below r = 1\n\n"
-       "From points along a GD run, steps of normalised length $r$ from 0.05 to 20 along the gradient and Adam's "
-       "first (sign-like) direction. A step *blows up* when the loss rises by more than one nat (labkit's "
-       "threshold). Steps longer than $\\rho_a$ can still lower the loss (r < 1 is sufficient, not necessary); "
-       "none below $r = 1$ blows up."),
+    md("## Many steps, many directions: what the radius bounds\n\n"
+       "From points along a GD run, steps of normalised length $r$ from 0.05 to 20 along the gradient, Adam's "
+       "first (sign-like) direction and three random descent directions. What the theory bounds, for logits "
+       "linear in the weights: along a unit direction each example's loss has slope "
+       "$\\sum_k p_k a_k - a_y \\in [-\\Delta_a, \\Delta_a]$, so a step of length $t = r\\rho_a$ raises the loss by at "
+       "most $\\Delta_a t = \\pi r$: the ratio rise/$(\\pi r)$ (`sv.rise_ratio`) is at most 1 for every step, "
+       "asserted for softmax regression. (The earlier check, \"no rise of more than one nat below r = 1\", was "
+       "vacuous there: softmax regression is convex along every line and never rose by a nat within r ≤ 20.) "
+       "The MLP's logits are not linear and its loss is not convex along these lines: there the bound is for "
+       "the linearised model only, and the survey shows by how much the real loss exceeds it (on some seeds "
+       "a step with r < 1 along the gradient raises the loss by more than a nat: seed 2, r = 0.78). Shown and "
+       "recorded, not asserted. Steps longer than $\\rho_a$ can still lower the loss (r < 1 is sufficient, "
+       "not necessary)."),
     code("runs = {\"softmax regression\": (soft, rad.train(soft, \"sgd\", 200, lr=0.5, keep=True)),\n"
          "        \"MLP\": (net, rad.train(net, \"sgd\", 200, lr=0.5, keep=True))}\n"
          "fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)\n"
          "surveys = {}\n"
          "for ax, (name, (model, run)) in zip(axes, runs.items()):\n"
          "    pts = run.xs[np.linspace(0, 200, survey_points).astype(int)]\n"
-         "    surveys[name] = sv = rad.step_survey(model, pts)\n"
+         "    surveys[name] = sv = rad.step_survey(model, pts, n_random=3, seed=seed)\n"
          "    sv.plot(ax); ax.set_title(name)\n"
          "    print(f\"{name}: {len(sv.r)} steps; largest r that lowered the loss {sv.max_r_decreased:.3g}; \"\n"
-         "          f\"smallest r that blew up {sv.min_r_blew_up:.3g}\")\n"
-         "assert all(sv.min_r_blew_up >= 1.0 for sv in surveys.values())\n"
+         "          f\"largest rise / (π r) {sv.max_rise_ratio:.3f}; smallest r that rose by > 1 nat {sv.min_r_blew_up:.3g}\")\n"
+         "assert surveys[\"softmax regression\"].max_rise_ratio <= 1 + 1e-9, \"linear logits: rise <= pi r\"\n"
          "lk.record(\"max_r_decreased\", {k: sv.max_r_decreased for k, sv in surveys.items()})\n"
-         "lk.record(\"min_r_blew_up\", {k: sv.min_r_blew_up for k, sv in surveys.items()})"),
-    md("On the MLP the logits are not linear in the weights, and the guarantee is for the linearised model: a "
-       "random descent direction can blow up below $r = 1$. Shown, not asserted:"),
-    code("sv_rand = rad.step_survey(net, runs[\"MLP\"][1].xs[::50], n_random=3)\n"
-         "rand = sv_rand.kind == \"random descent\"\n"
-         "print(\"MLP, random descent directions: smallest r that blew up\",\n"
-         "      float(sv_rand.r[rand & sv_rand.blew_up].min()) if (rand & sv_rand.blew_up).any() else None)"),
+         "lk.record(\"max_rise_over_pi_r\", {k: sv.max_rise_ratio for k, sv in surveys.items()})\n"
+         "lk.record(\"mlp_min_r_rise_1_nat\", surveys[\"MLP\"].min_r_blew_up)"),
     md("## A learning-rate spike of ×10,000\n\n"
        "One step at step `spike_at` has its learning rate multiplied by 10,000. Gradient-norm clipping (to 0.5, as "
        "`torch.nn.utils.clip_grad_norm_`) bounds the gradient, not the step: the step is still 10,000 × lr × 0.5, "
        "and Adam's step does not depend on the gradient's scale at all. The controller caps the step at "
-       "$\\rho_a$ along its own direction."),
+       "$\\rho_a$ along its own direction, so for softmax regression (linear logits) the bound above applies to "
+       "every step: the loss rises by at most $\\pi r$, and at the spike by at most $\\pi$ nats with the "
+       "controller. That is asserted. That the controller also *ends* lower than clipping is measured, not "
+       "guaranteed, so it is printed, not asserted: for softmax regression with SGD it did on the 16 seeds "
+       "tried, by factors from 8.4 down to 1.05 (seed 25: 0.675 against 0.71); on the MLP a clipped spike "
+       "sometimes lands well (seed 11: clipping ends at 5e-4, the controller at 1e-2)."),
     code("sched = rad.spike(train_steps, spike_at, 1e4)\n"
          "cases = [(\"softmax sgd\", soft, \"sgd\", 0.5), (\"softmax adam\", soft, \"adam\", 0.01),\n"
          "         (\"MLP sgd\", net, \"sgd\", 0.5), (\"MLP adam\", net, \"adam\", 0.01)]\n"
          "fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), constrained_layout=True)\n"
-         "finals = {}\n"
+         "finals, spike_rise = {}, {}\n"
          "for ax, (name, model, rule, lr) in zip(axes, cases):\n"
          "    for control, style in zip((None, \"clip\", \"radius\"), lk.viz.series_styles(3)):\n"
          "        res = rad.train(model, rule, train_steps, lr=lr, control=control, max_norm=0.5, schedule=sched)\n"
@@ -104,12 +115,18 @@ cells = [
          "        finals[f\"{name} {control}\"] = res.f_final\n"
          "        if control == \"radius\":\n"
          "            assert np.all(res.r_taken <= 1 + 1e-12)\n"
+         "        if model is soft:     # linear logits: a step of normalised length r raises the loss by <= pi r\n"
+         "            rise = np.diff(res.loss)\n"
+         "            assert np.all(rise <= math.pi * res.r_taken + 1e-9), (name, control)\n"
+         "            spike_rise[f\"{name} {control}\"] = float(rise[spike_at])\n"
          "    ax.set(yscale=\"log\", title=name, xlabel=\"step\", ylabel=\"training loss\")\n"
          "    ax.legend(fontsize=\"x-small\")\n"
          "for name, *_ in cases:\n"
          "    print(f\"{name:13s} final loss: none {finals[name + ' None']:.3g}, clip {finals[name + ' clip']:.3g}, \"\n"
          "          f\"controller {finals[name + ' radius']:.3g}\")\n"
-         "    assert finals[name + \" radius\"] < 0.5 * finals[name + \" clip\"]\n"
+         
+         "print(\"loss rise at the spike (softmax):\", {k: round(v, 3) for k, v in spike_rise.items()})\n"
+         "assert all(v <= math.pi for k, v in spike_rise.items() if k.endswith(\"radius\"))\n"
          "lk.record(\"spike_final_loss\", {k: v for k, v in finals.items() if not k.endswith(\"None\")})"),
     md("## What this notebook used"),
     code("lk.cite()"),
