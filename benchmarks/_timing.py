@@ -1,4 +1,4 @@
-"""Timing helpers shared by the benchmarks (method: ../shared/spec/numba-performance.md).
+"""Timing helpers shared by the benchmarks (method: docs/design.md, "Benchmarks").
 
 Every variant of one table is timed in the same run: ``rounds`` rounds, each sampling
 every variant once in a shuffled order, so that all variants see the same machine noise.

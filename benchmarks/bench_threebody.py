@@ -1,10 +1,11 @@
-"""Three-body integrators side by side with REBOUND 5.2.2 (issue 8; spec: ../shared/spec/three-body.md).
+"""Three-body integrators side by side with REBOUND 5.2.2 (docs/design.md, "Three bodies").
 
 Single-threaded code on both sides, so the figures are thread CPU time per call
 (``_timing.py``), each call a complete run from a fresh system/simulation:
 
 * Pythagorean problem to t = 70 at |dE/E0| <= 1e-10, |dLz| <= 1e-10 and the converged
-  outcome (mass-3 body at |r| = 21.41 +- 0.05, the 4-5 binary bound), checked before
+  outcome (mass-3 body at |r| = lk.threebody.PYTHAGOREAN_R3 +- PYTHAGOREAN_R3_TOL, the 4-5
+  binary bound), checked before
   timing: ``lk.threebody`` IAS15 (eps = 1e-9), Hermite (mu = 1e-3, Kahan), IAS15 chunked
   as an RL environment calls it (700 ``evolve`` calls of 0.1), against REBOUND IAS15 with
   its default step rule (PRS23) and with the GLOBAL rule.  Target: <= 3x REBOUND IAS15.
@@ -73,7 +74,7 @@ def _pyth_check(tb, system, x, v):
     m = system.m
     dv = v[2] - v[1]
     e45 = 0.5 * m[1] * m[2] / (m[1] + m[2]) * dv @ dv - m[1] * m[2] / float(np.linalg.norm(x[2] - x[1]))
-    ok = de <= 1e-10 and dl <= 1e-10 and abs(r3 - 21.41) <= 0.05 and e45 < 0
+    ok = (de <= 1e-10 and dl <= 1e-10 and abs(r3 - tb.PYTHAGOREAN_R3) <= tb.PYTHAGOREAN_R3_TOL and e45 < 0)
     return ok, f"|dE/E0| {de:.1e}, |dLz| {dl:.0e}, |r3| {r3:.3f}"
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run_all.py                 # everything, a few minutes
     .venv/bin/python benchmarks/run_all.py --only sweep    # one section (see below)
 
-Sections (method and anchors: ../shared/spec/numba-performance.md):
+Sections (method: docs/design.md, "Benchmarks"):
 
 * ``run``: ``lk.run`` ns/step on 2-D Rosenbrock, end to end and the bare kernel, against
   torch.optim (autograd, analytic ``.grad``); every rule (``bench_run.py``);

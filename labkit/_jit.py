@@ -1,6 +1,6 @@
 """Numba settings and the scalar building blocks every kernel shares.
 
-Why this module exists (measured in ../shared/spec/numba-performance.md):
+Why this module exists (the measurements: docs/design.md, "Numba"):
 
 * ``error_model="numpy"`` everywhere: the default Python error model adds a
   ``ZeroDivisionError`` branch to every division and costs 1.4-2.4x in these

@@ -10,7 +10,7 @@ r"""Fair optimizer comparison at toy scale: a suite of problems x a set of rules
     study.success_matrix("lr_grid(15)", 3000); study.performance_profile("lr_grid(15)", 3000)
 
 What the existing optimizer pictures get wrong, and what this module does instead
-(``shared/spec/anchors.md``):
+(docs/design.md):
 
 * **Unequal tuning.**  torch-optimizer tunes the learning rate only; pytorch_optimizer gives
   an optimizer ``600 x (number of tuned parameters)`` trials.  Here every rule gets the same

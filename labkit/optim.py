@@ -1,7 +1,7 @@
 r"""Update rules.
 
 Each rule is two small ``@njit`` functions in the shape of optax's
-``init``/``update`` pair, specialised for speed (``../shared/STYLE.md``):
+``init``/``update`` pair, specialised for speed (docs/design.md, "Numba"):
 
 * ``<rule>_prep(t, hp, acc) -> c`` computes the per-step scalars that depend only on
   the step ``t`` and the hyperparameters (bias corrections), once per step for a whole

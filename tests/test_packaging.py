@@ -47,3 +47,12 @@ def test_readme_setup_is_make_lab_and_make_test():
     assert block, "the Set-up section starts with a code block of its commands"
     commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
     assert [c for c in commands if c] == ["make lab", "make test"]
+
+
+def test_the_repository_stands_alone():
+    # Design knowledge lives in docs/; a pointer to a file outside the repository is dead in a clone.
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    outside = re.compile(r"\.\./shared\b|\bshared/(?:spec|STYLE)")
+    found = [f for f in files if (ROOT / f).is_file() and f != "tests/test_packaging.py"
+             and outside.search((ROOT / f).read_text(errors="ignore"))]
+    assert not found, f"these files point outside the repository: {found}"
