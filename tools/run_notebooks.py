@@ -84,24 +84,14 @@ def isolated_jupyter():
     (~/.local/share/jupyter/kernels/python3) would otherwise win and could start another
     Python; user config and IPython startup files could change what a notebook computes.
     """
-    names = ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-             "JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "PYDEVD_DISABLE_FILE_VALIDATION")
-    saved = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory(prefix="labkit-jupyter-") as tmp:
-        os.environ.update(JUPYTER_DATA_DIR=f"{tmp}/data", JUPYTER_CONFIG_DIR=f"{tmp}/config",
-                          JUPYTER_RUNTIME_DIR=f"{tmp}/runtime", IPYTHONDIR=f"{tmp}/ipython",
-                          # silences debugpy's "frozen modules" warning at every kernel start
-                          PYDEVD_DISABLE_FILE_VALIDATION="1")
-        os.environ.pop("JUPYTER_PATH", None)
-        os.environ.pop("JUPYTER_CONFIG_PATH", None)
-        try:
+        with patched_environ(dict(
+                JUPYTER_DATA_DIR=f"{tmp}/data", JUPYTER_CONFIG_DIR=f"{tmp}/config",
+                JUPYTER_RUNTIME_DIR=f"{tmp}/runtime", IPYTHONDIR=f"{tmp}/ipython",
+                JUPYTER_PATH=None, JUPYTER_CONFIG_PATH=None,
+                # silences debugpy's "frozen modules" warning at every kernel start
+                PYDEVD_DISABLE_FILE_VALIDATION="1")):
             yield Path(tmp)
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 @contextmanager
