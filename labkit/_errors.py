@@ -202,3 +202,17 @@ def check_memory(what: str, n_bytes: float, *, per_unit: float | None = None, un
     fit = f"; at most about {max(0, int((budget - fixed) // per_unit)):,} {unit} fit" if per_unit else ""
     raise ValueError(f"{what} would take {_bytes(n_bytes)}, more than the {_bytes(budget)} labkit allows "
                      f"itself ({MEMORY_SHARE:.0%} of available memory, at most {_bytes(MEMORY_CAP)}){fit}")
+
+
+def check_run_memory(problem, steps: int, lanes: int = 0, who: str = "run") -> None:
+    """Refuse, before allocating, a call whose arrays would not fit (a student's kernel on Binder's
+    ~2 GB dies instead of raising MemoryError).  ``run`` keeps (steps + 1) x (dim + 2) floats (points,
+    f, |g|), a schedule of ``steps`` and, on the Python path with noise, a (steps + 1) x dim noise
+    table; ``sweep`` keeps the schedule and a few dim-vectors per lane."""
+    d = problem.dim
+    if lanes:
+        per_step, fixed = 8.0, 8.0 * lanes * (6 * d + 8)
+    else:
+        per_step, fixed = 8.0 * (d + 3 + (d if problem.noise else 0)), 0.0
+    check_memory(f"{who} with steps={steps} on {problem.name} (dim {d})", per_step * (steps + 1) + fixed,
+                 per_unit=per_step, unit="steps", fixed=fixed)

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import citations as _cite
 from . import optim as _optim
-from ._errors import DivergenceWarning, check_array, check_int, check_memory, check_nonneg, check_problem, shown
+from ._errors import DivergenceWarning, check_array, check_int, check_nonneg, check_problem, check_run_memory, shown
 from .problems import Problem
 
 
@@ -79,20 +79,6 @@ class Trajectory:
 
 def _steps(steps) -> int:
     return check_int("steps", steps, 0)
-
-
-def _check_run_memory(problem: Problem, steps: int, lanes: int = 0, who: str = "run") -> None:
-    """Refuse, before allocating, a call whose arrays would not fit (a student's kernel on Binder's
-    ~2 GB dies instead of raising MemoryError).  ``run`` keeps (steps + 1) x (dim + 2) floats (points,
-    f, |g|), a schedule of ``steps`` and, on the Python path with noise, a (steps + 1) x dim noise
-    table; ``sweep`` keeps the schedule and a few dim-vectors per lane."""
-    d = problem.dim
-    if lanes:
-        per_step, fixed = 8.0, 8.0 * lanes * (6 * d + 8)
-    else:
-        per_step, fixed = 8.0 * (d + 3 + (d if problem.noise else 0)), 0.0
-    check_memory(f"{who} with steps={steps} on {problem.name} (dim {d})", per_step * (steps + 1) + fixed,
-                 per_unit=per_step, unit="steps", fixed=fixed)
 
 
 def _start(problem: Problem, x0) -> np.ndarray:
@@ -167,7 +153,7 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
     problem = check_problem("problem", problem)
     rule = _optim.get(rule, **hyperparameters)
     steps = _steps(steps)
-    _check_run_memory(problem, steps)
+    check_run_memory(problem, steps)
     tol = _tol(tol)
     x = _start(problem, x0)
     sched = _schedule(schedule, steps)

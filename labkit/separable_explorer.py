@@ -25,8 +25,7 @@ import math
 import numpy as np
 
 from . import separable as _sep
-from ._errors import check_int, check_problem
-from .run import _check_run_memory
+from ._errors import check_int, check_problem, check_run_memory
 from .widgets import _LiveFigure, _positive, _set_log_ylim
 
 __all__ = ["SeparableExplorer"]
@@ -57,7 +56,7 @@ class SeparableExplorer(_LiveFigure):
         self._u, self._mu = _sep._max_margin(problem)
         self._A, self._y, self._Z = A, y, Z
         self._steps = _sep._check_steps(steps)
-        _check_run_memory(problem, self._steps)
+        check_run_memory(problem, self._steps)
         self._state = {"gamma": _sep._check_gamma(gamma),
                        "t": self._steps if t is None else check_int("t", t, 0, self._steps)}
         self._memo = {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._errors import (DivergenceWarning, MAX_ITERATIONS, check_bool, check_int, check_nonneg, check_positive,
-                      check_problem, check_seed, shown)
+                      check_problem, check_run_memory, check_seed, shown)
 
 __all__ = ["ScheduleComparison", "batch_size_scaling", "schedule_comparison", "sgd_stationary_loss"]
 
@@ -129,12 +129,11 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
     from .run import _schedule, run
     from .sweep import _progress_bar
 
-    from .run import _check_run_memory
     problem = check_problem("problem", problem)
     if not problem.noise:
         raise ValueError("schedule_comparison needs a noisy problem: problem.with_noise(std, seed)")
     steps = check_int("steps", steps, 0)
-    _check_run_memory(problem, steps)
+    check_run_memory(problem, steps)
     if not isinstance(schedules, dict):
         raise TypeError(f"schedules must be a dict {{name: schedule}}, got {shown(schedules)}")
     if not schedules:

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import optim as _optim
-from ._errors import DivergenceWarning, check_array, check_bool, check_problem, shown
+from ._errors import DivergenceWarning, check_array, check_bool, check_problem, check_run_memory, shown
 from .problems import Problem
-from .run import _cfg, _check_run_memory, _schedule, _seeds, _steps, _tol, run
+from .run import _cfg, _schedule, _seeds, _steps, _tol, run
 
 BLOCK = 64          # lanes per block: one SIMD-friendly unit of work per thread
 _NS_PER_LANE_STEP = 1.5e-9   # rough cost per lane-step and coordinate, for the progress-bar decision
@@ -40,7 +40,7 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     name = _optim.get(rule).name              # a Rule or a registered name; else raises with suggestions
     base = dict(rule.hyperparameters) if isinstance(rule, _optim.Rule) else {}
     steps = _steps(steps)
-    _check_run_memory(problem, steps, lanes=1, who="sweep")
+    check_run_memory(problem, steps, lanes=1, who="sweep")
     sched = _schedule(schedule, steps)
     allowed = set(_optim.get(name).hyperparameters)
     axes, fixed = [], dict(base)
@@ -86,7 +86,7 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     fixed.pop("lr", None)
 
     n_lanes = math.prod(len(v) for _, v in hp_axes) * len(lr_vals) * len(starts) * len(seed_vals)
-    _check_run_memory(problem, steps, lanes=n_lanes, who=f"sweep of {n_lanes} runs")   # before listing them
+    check_run_memory(problem, steps, lanes=n_lanes, who=f"sweep of {n_lanes} runs")   # before listing them
     combos = list(itertools.product(*[v for _, v in hp_axes])) or [()]
     rules = [_optim.get(name, lr=1.0, **{**fixed, **{k: _plain(v) for (k, _), v in zip(hp_axes, combo)}})
              for combo in combos]

@@ -24,8 +24,7 @@ import numpy as np
 from . import analysis as _an
 from . import optim as _optim
 from ._errors import (DivergenceWarning, check_bool, check_int, check_positive, check_problem, check_real,
-                      shown)
-from .run import _check_run_memory
+                      check_run_memory, shown)
 from .run import run as _run
 
 __all__ = ["LandscapeExplorer", "SeparableExplorer", "SignUpdateExplorer", "StabilityMapExplorer", "StepSizeExplorer",
@@ -89,7 +88,7 @@ def _steps(steps, problems) -> int:
     """``steps`` >= 1, with each problem's trajectory of that length fitting in memory."""
     steps = check_int("steps", steps, 1)
     for p in problems:
-        _check_run_memory(p, steps)
+        check_run_memory(p, steps)
     return steps
 
 
