@@ -79,9 +79,9 @@ def pins(text: str) -> dict[str, str]:
 
 
 def binder_requirements(lab_text: str) -> str:
-    body = [line for line in lab_text.splitlines() if line and not line.startswith("#")
-            and not line.lstrip().startswith("# ")]
-    return BINDER_HEADER + "\n".join(line for line in body if not line.startswith(" ")) + "\n"
+    """Binder's file: the header, then lab.txt's pins without uv's comments."""
+    pinned = [line for line in lab_text.splitlines() if re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*==", line)]
+    return BINDER_HEADER + "\n".join(pinned) + "\n"
 
 
 def main() -> int:
