@@ -1,5 +1,6 @@
 """tools/record_spread.py's table, on made-up records (running the notebooks is the tool's job)."""
 import record_spread as rs
+import run_notebooks as nbrun
 
 
 def _rows(per_build, baseline):
@@ -35,3 +36,15 @@ def test_builds_select_the_cpu_for_numba_numpy_and_torch():
     # An empty feature list: otherwise Numba adds the host's (AVX-512) features to znver3.
     assert zen3["NUMBA_CPU_FEATURES"] == "" and "X86_V4" in zen3["NPY_DISABLE_CPU_FEATURES"]
     assert generic["LABKIT_CACHE_DIR"] != zen3["LABKIT_CACHE_DIR"]
+
+
+def test_make_test_portable_is_the_generic_build():
+    """The generic build measured here is the one `make test-portable` tests: same Numba target,
+    same NumPy loops (torch, the oracle, deliberately keeps its kernels there)."""
+    import re
+    make = (nbrun.ROOT / "Makefile").read_text()
+    portable = re.search(r"^PORTABLE_ENV := (.*?)\n(?=\S)", make, re.S | re.M).group(1)
+    generic = rs.build_env("generic")
+    assert f"NUMBA_CPU_NAME={generic['NUMBA_CPU_NAME']}" in portable
+    npy = re.search(r'NPY_DISABLE_CPU_FEATURES="([^"]*)"', portable).group(1)
+    assert set(npy.split()) == set(generic["NPY_DISABLE_CPU_FEATURES"].split())
