@@ -121,11 +121,11 @@ class LionBox(NamedTuple):
 
     bound: float             # 1 / weight_decay
     lr: float
-    entry_step: int | None   # first t with ||x_t||_inf <= bound (the box itself); None if never
+    entry_step: int | None   # first t with ||x_t||_inf <= bound + allowance (the box, up to rounding); None if never
     max_after_entry: float   # max_{t >= entry} ||x_t||_inf (nan if never entered)
     excess: float            # max_after_entry - bound (<= allowance once inside)
     holds: bool              # entered, and excess <= allowance
-    allowance: float         # float_box(bound, lr) - bound: what rounding can add to the box (0 or a few ulps)
+    allowance: float         # float_box(weight_decay, lr) - bound: what rounding adds to the box (a few ulps)
 
 
 class BoxKKT(NamedTuple):
@@ -530,29 +530,30 @@ def _weight_decay(traj, weight_decay):
 
 
 def float_box(weight_decay: float, lr: float) -> float:
-    r"""The box that Lion's *rounded* step keeps invariant: the least float :math:`B^* \ge 1/\lambda` with :math:`M(B^*) = B^*`.
+    r"""The box :math:`\|x\|_\infty \le B^*` that Lion's *rounded* step keeps invariant and enters: :math:`1/\lambda` plus a stall band of ulps.
 
     The kernels compute :math:`x' = \mathrm{fl}(\mathrm{fl}(x\,a) - \mathrm{fl}(\eta u))`,
     :math:`a = \mathrm{fl}(1 - \mathrm{fl}(\lambda\eta))`, :math:`|u| \le 1`.  Rounding to nearest
     is monotone and odd, so over :math:`|x| \le y` the largest :math:`|x'|` is
-    :math:`M(y) = \mathrm{fl}(\mathrm{fl}(y\,a) + \eta)` (:math:`x = y`, :math:`u = -1`;
-    :math:`\mathrm{fl}(\eta u) \le \eta`).  In exact arithmetic :math:`M(1/\lambda) = 1/\lambda`;
-    in floating point :math:`M(B)` may be an ulp above.  :math:`M` is monotone and a contraction
-    (factor :math:`a < 1`), so iterating it from ``bound`` climbs, if at all, to a fixed point
-    within a few ulps: every box :math:`[-B^*, B^*]^d` is then invariant under the rounded step.
-    When :math:`M(1/\lambda) \le 1/\lambda` the exact box is invariant and ``float_box``
-    returns :math:`1/\lambda`.  Exact for a constant step ``lr`` (:math:`\eta`) and ``weight_decay``
-    (:math:`\lambda`), given as the run's floats.
+    :math:`M(y) = \mathrm{fl}(\mathrm{fl}(y\,a) + \eta)` (:math:`x = y`, :math:`u = -1`), and every
+    box with :math:`M(y) \le y` is invariant.  In exact arithmetic :math:`M(B + e) = B + a e`
+    with :math:`B = 1/\lambda`: an excess :math:`e` loses :math:`\eta\lambda e` per step.  In floats
+    that loss rounds away once :math:`\eta\lambda e` is below about an ulp of :math:`B`, so every
+    :math:`y = B + e` with :math:`e \lesssim \mathrm{ulp}(B)/(\eta\lambda)` can be a fixed point: a
+    coordinate pressed outward from outside stalls there and never reaches :math:`B` (measured: 12
+    ulps above 0.5 with :math:`\eta = 0.01`, :math:`\lambda = 2`).  ``float_box`` returns the largest
+    fixed point :math:`B^* = B + k\,\mathrm{ulp}(B)`, :math:`0 \le k \le 1/(\eta\lambda) + 2`:
+    above it :math:`M(y) < y` (the iterates keep descending into it), and :math:`[-B^*, B^*]^d` is
+    invariant (:math:`M(B^*) = B^*`).  Exact for a constant step ``lr`` (:math:`\eta`) and
+    ``weight_decay`` (:math:`\lambda`), given as the run's floats.
     """
     wd, lr = check_positive("weight_decay", weight_decay), check_positive("lr", lr)
     a = 1.0 - wd * lr                      # the kernels' 1.0 - wd * lr, rounded the same way
-    y = 1.0 / wd
-    for _ in range(10_000):                # converges in a few steps (ulps, each cut by a)
-        z = y * a + lr                     # two roundings, as the kernel's x * a - lr * u with u = -1
-        if z <= y:
-            return y
-        y = z
-    return y
+    bound = 1.0 / wd
+    k = np.arange(int(min(1.0 / (wd * lr), 1e6)) + 3, dtype=np.float64)
+    y = bound + k * np.spacing(bound)      # the grid B + k ulp(B) (exact: k ulp is a float multiple)
+    fixed = y * a + lr >= y                # two roundings, as the kernel's x * a - lr * u with u = -1
+    return float(y[np.nonzero(fixed)[0][-1]]) if fixed.any() else bound
 
 
 def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -> LionBox:
@@ -566,10 +567,12 @@ def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -
     for any :math:`B`.  With :math:`B \ge 1/\lambda` the box :math:`|x| \le B` is invariant
     (when :math:`\eta_t\lambda \le 1`), and from outside the excess over :math:`1/\lambda`
     shrinks at least by the factor :math:`1 - \eta_t\lambda` per step.  ``entry_step`` is the
-    first :math:`t` with :math:`\|x_t\|_\infty \le 1/\lambda` (the box itself, no margin);
-    after it the exact box holds up to rounding: ``allowance`` is what rounding can add,
-    :func:`float_box` minus :math:`1/\lambda` (0 or a few ulps, derived from the kernel's
-    operations, not guessed), and ``holds`` checks ``excess <= allowance``.  Applies to Lion,
+    first :math:`t` with :math:`\|x_t\|_\infty \le 1/\lambda` up to rounding, i.e. inside
+    :func:`float_box`'s :math:`B^*`; after it the box holds up to the same rounding:
+    ``allowance`` is :math:`B^* - 1/\lambda` (a few ulps, at most about
+    :math:`\mathrm{ulp}(1/\lambda)/(\eta\lambda)`, derived from the kernel's operations, not
+    guessed: a coordinate pressed outward from outside stalls that far above the box), and
+    ``holds`` checks ``excess <= allowance``.  Applies to Lion,
     Lion-K with K = l1, huber or tanh, and signSGD/Signum with decoupled weight decay.
     ``weight_decay`` and ``lr`` (the base step) default to the run's; the allowance is exact
     for a constant step (under a schedule each :math:`\eta_t` has its own, of the same size).
@@ -582,7 +585,7 @@ def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -
     bound = 1.0 / wd
     allowance = float_box(wd, lr) - bound
     norms = np.max(np.abs(xs), axis=1)
-    inside = np.nonzero(norms <= bound)[0]
+    inside = np.nonzero(norms <= bound + allowance)[0]
     if inside.size == 0:
         return LionBox(bound, lr, None, math.nan, math.nan, False, allowance)
     k = int(inside[0])
