@@ -550,6 +550,10 @@ def float_box(weight_decay: float, lr: float) -> float:
     wd, lr = check_positive("weight_decay", weight_decay), check_positive("lr", lr)
     a = 1.0 - wd * lr                      # the kernels' 1.0 - wd * lr, rounded the same way
     bound = 1.0 / wd
+    if a == 1.0 or not math.isfinite(bound):
+        # the decay rounds away (or 1/lambda overflows): the rounded step has no box to keep
+        raise ValueError(f"weight_decay * lr = {wd * lr:.3g} is below rounding (1 - weight_decay * lr == 1) "
+                         f"or 1/weight_decay overflows: the rounded step keeps no box")
     k = np.arange(int(min(1.0 / (wd * lr), 1e6)) + 3, dtype=np.float64)
     y = bound + k * np.spacing(bound)      # the grid B + k ulp(B) (exact: k ulp is a float multiple)
     fixed = y * a + lr >= y                # two roundings, as the kernel's x * a - lr * u with u = -1
