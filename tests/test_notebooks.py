@@ -48,9 +48,7 @@ def _leaves(value, path=()):
 
 
 # Known repeats, each a defect left to its notebook's owner (strict: the entry must go once fixed).
-REPEATS_KNOWN = {
-    "07_fair_comparison.ipynb": "success_fraction_algoperf_long is success_fraction['algoperf(3x3)']['long'] again",
-}
+REPEATS_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(reason=REPEATS_KNOWN[p.name], strict=True))
