@@ -45,6 +45,7 @@ __all__ = [
     "box_kkt_residual",
     "box_minimiser",
     "decay_comparison",
+    "float_box",
     "lattice_check",
     "lion_box",
     "oscillation_amplitude",
@@ -120,10 +121,11 @@ class LionBox(NamedTuple):
 
     bound: float             # 1 / weight_decay
     lr: float
-    entry_step: int | None   # first t with ||x_t||_inf <= bound + lr (the end of the transient); None if never
+    entry_step: int | None   # first t with ||x_t||_inf <= bound + allowance (the box, up to rounding); None if never
     max_after_entry: float   # max_{t >= entry} ||x_t||_inf (nan if never entered)
-    excess: float            # max_after_entry - bound (<= 0 once the iterate is inside the exact box)
-    holds: bool              # entered, and max_after_entry <= bound + lr
+    excess: float            # max_after_entry - bound (<= allowance once inside)
+    holds: bool              # entered, and excess <= allowance
+    allowance: float         # float_box(weight_decay, lr) - bound: what rounding adds to the box (a few ulps)
 
 
 class BoxKKT(NamedTuple):
@@ -527,8 +529,39 @@ def _weight_decay(traj, weight_decay):
     return check_positive("weight_decay", wd)
 
 
+def float_box(weight_decay: float, lr: float) -> float:
+    r"""The box :math:`\|x\|_\infty \le B^*` that Lion's *rounded* step keeps invariant and enters: :math:`1/\lambda` plus a stall band of ulps.
+
+    The kernels compute :math:`x' = \mathrm{fl}(\mathrm{fl}(x\,a) - \mathrm{fl}(\eta u))`,
+    :math:`a = \mathrm{fl}(1 - \mathrm{fl}(\lambda\eta))`, :math:`|u| \le 1`.  Rounding to nearest
+    is monotone and odd, so over :math:`|x| \le y` the largest :math:`|x'|` is
+    :math:`M(y) = \mathrm{fl}(\mathrm{fl}(y\,a) + \eta)` (:math:`x = y`, :math:`u = -1`), and every
+    box with :math:`M(y) \le y` is invariant.  In exact arithmetic :math:`M(B + e) = B + a e`
+    with :math:`B = 1/\lambda`: an excess :math:`e` loses :math:`\eta\lambda e` per step.  In floats
+    that loss rounds away once :math:`\eta\lambda e` is below about an ulp of :math:`B`, so every
+    :math:`y = B + e` with :math:`e \lesssim \mathrm{ulp}(B)/(\eta\lambda)` can be a fixed point: a
+    coordinate pressed outward from outside stalls there and never reaches :math:`B` (measured: 12
+    ulps above 0.5 with :math:`\eta = 0.01`, :math:`\lambda = 2`).  ``float_box`` returns the largest
+    fixed point :math:`B^* = B + k\,\mathrm{ulp}(B)`, :math:`0 \le k \le 1/(\eta\lambda) + 2`:
+    above it :math:`M(y) < y` (the iterates keep descending into it), and :math:`[-B^*, B^*]^d` is
+    invariant (:math:`M(B^*) = B^*`).  Exact for a constant step ``lr`` (:math:`\eta`) and
+    ``weight_decay`` (:math:`\lambda`), given as the run's floats.
+    """
+    wd, lr = check_positive("weight_decay", weight_decay), check_positive("lr", lr)
+    a = 1.0 - wd * lr                      # the kernels' 1.0 - wd * lr, rounded the same way
+    bound = 1.0 / wd
+    if a == 1.0 or not math.isfinite(bound):
+        # the decay rounds away (or 1/lambda overflows): the rounded step has no box to keep
+        raise ValueError(f"weight_decay * lr = {wd * lr:.3g} is below rounding (1 - weight_decay * lr == 1) "
+                         f"or 1/weight_decay overflows: the rounded step keeps no box")
+    k = np.arange(int(min(1.0 / (wd * lr), 1e6)) + 3, dtype=np.float64)
+    y = bound + k * np.spacing(bound)      # the grid B + k ulp(B) (exact: k ulp is a float multiple)
+    fixed = y * a + lr >= y                # two roundings, as the kernel's x * a - lr * u with u = -1
+    return float(y[np.nonzero(fixed)[0][-1]]) if fixed.any() else bound
+
+
 def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -> LionBox:
-    r"""Lion's constraint along a trajectory: the iterates enter the box :math:`\|x\|_\infty \le 1/\lambda + \eta` and stay.
+    r"""Lion's constraint along a trajectory: the iterates enter the box :math:`\|x\|_\infty \le 1/\lambda` and stay.
 
     With decoupled weight decay, each coordinate obeys
     :math:`x_{t} = (1-\eta_t\lambda)x_{t-1} - \eta_t u`, :math:`|u| \le 1`, so
@@ -537,14 +570,16 @@ def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -
 
     for any :math:`B`.  With :math:`B \ge 1/\lambda` the box :math:`|x| \le B` is invariant
     (when :math:`\eta_t\lambda \le 1`), and from outside the excess over :math:`1/\lambda`
-    shrinks at least by the factor :math:`1 - \eta_t\lambda` per step.  The *transient* ends at
-    the first :math:`t` with :math:`\|x_t\|_\infty \le 1/\lambda + \eta`; after it the invariant
-    box :math:`B = 1/\lambda + \eta` has a margin :math:`\eta_t\lambda\eta` per step, so rounding
-    cannot break it and ``holds`` checks it exactly.  Inside the exact box
-    (:math:`B = 1/\lambda`) the margin is 0 (``excess`` may show an ulp).  Applies to Lion,
+    shrinks at least by the factor :math:`1 - \eta_t\lambda` per step.  ``entry_step`` is the
+    first :math:`t` with :math:`\|x_t\|_\infty \le 1/\lambda` up to rounding, i.e. inside
+    :func:`float_box`'s :math:`B^*`; after it the box holds up to the same rounding:
+    ``allowance`` is :math:`B^* - 1/\lambda` (a few ulps, at most about
+    :math:`\mathrm{ulp}(1/\lambda)/(\eta\lambda)`, derived from the kernel's operations, not
+    guessed: a coordinate pressed outward from outside stalls that far above the box), and
+    ``holds`` checks ``excess <= allowance``.  Applies to Lion,
     Lion-K with K = l1, huber or tanh, and signSGD/Signum with decoupled weight decay.
-    ``weight_decay`` and ``lr`` (the base step: schedule multipliers must be <= 1) default to
-    the run's.
+    ``weight_decay`` and ``lr`` (the base step) default to the run's; the allowance is exact
+    for a constant step (under a schedule each :math:`\eta_t` has its own, of the same size).
 
     References: Chen et al., NeurIPS 2023; Chen, Liu, Liang, Liu, ICLR 2024.
     """
@@ -552,13 +587,14 @@ def lion_box(traj, weight_decay: float | None = None, lr: float | None = None) -
     wd = _weight_decay(traj, weight_decay)
     lr = check_positive("lr", traj.rule.lr if lr is None else lr)
     bound = 1.0 / wd
+    allowance = float_box(wd, lr) - bound
     norms = np.max(np.abs(xs), axis=1)
-    inside = np.nonzero(norms <= bound + lr)[0]
+    inside = np.nonzero(norms <= bound + allowance)[0]
     if inside.size == 0:
-        return LionBox(bound, lr, None, math.nan, math.nan, False)
+        return LionBox(bound, lr, None, math.nan, math.nan, False, allowance)
     k = int(inside[0])
     mx = float(norms[k:].max())
-    return LionBox(bound, lr, k, mx, mx - bound, bool(mx <= bound + lr))
+    return LionBox(bound, lr, k, mx, mx - bound, bool(mx - bound <= allowance), allowance)
 
 
 def box_kkt_residual(problem, x, bound: float, *, atol: float = 1e-8) -> BoxKKT:

@@ -1,18 +1,22 @@
-"""The notebooks' phenomena hold away from home: 04, 05 and 06 take a ``seed`` parameter that
-draws their data (04, 05) or picks their held-out systems (06), and each runs here with its
+"""The notebooks' phenomena hold away from home: 02, 03, 04, 05 and 06 take a ``seed`` parameter
+that draws their starts (02: seed 0 keeps the published ones), their data and directions (03, 04,
+05) or picks their held-out systems (06), and each runs here with its
 baseline's small parameters and two seeds it is not recorded with. Only the notebook's own
 assertions are checked (a failing cell fails the test); the records are compared with the
 baseline for the baseline's seed only (tests/test_notebooks.py).
 
 The seeds below were not used to write the notebooks' assertions or tolerances (those came from
-seeds 0-29 and 40-41 for 04, 0-3, 5 and 11 for 05, draws 0-9 for 06). Time: 98 s on two shared
-cores (05: 30-45 s a seed; 04 and 06: ~5 s).
+seeds 0-29 and 40-41 for 04, 0-3, 5 and 11 for 05, draws 0-9 for 06, seeds 0-8 for 02, 0-7 for
+03). Time: 98 s on two shared cores for 04-06 (05: 30-45 s a seed; 04 and 06: ~5 s), plus ~60 s
+for 02 (~5 s a seed) and 03 (~20-35 s a seed).
 """
 import pytest
 
 import run_notebooks as nbrun
 
 SEEDS = {
+    "02_sign_updates.ipynb": (11, 19),
+    "03_loss_landscape.ipynb": (9, 12),
     "04_large_steps_logistic.ipynb": (31, 47),
     "05_softmax_safe_steps.ipynb": (6, 8),
     "06_three_body.ipynb": (13, 29),

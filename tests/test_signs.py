@@ -114,8 +114,23 @@ def test_lion_enters_the_box_and_stays(rule, hp, wd):
     tr = lk.run(ROSEN, rule, 4000, [3.0, -3.0], lr=0.01, weight_decay=wd, **hp)
     box = sg.lion_box(tr)
     assert box.entry_step is not None and box.entry_step > 10          # it started outside
-    assert box.holds and box.max_after_entry <= 1 / wd + 0.01
+    assert box.holds and box.excess <= box.allowance <= (1 / (0.01 * wd) + 2) * np.spacing(1 / wd)   # the box, up to rounding
     assert np.max(np.abs(tr.xs[0])) > 1 / wd + 0.01
+
+
+@pytest.mark.parametrize("wd,lr", [(2.0, 0.01), (1.25, 0.01), (3.0, 0.013), (0.7, 0.003), (10.0, 0.07)])
+def test_float_box_is_invariant_under_the_rounded_step(wd, lr):
+    # float_box's claim, checked by brute force: from |x| <= B*, the kernel's rounded step
+    # x * (1 - wd lr) - lr u with |u| <= 1 never leaves [-B*, B*]; the worst x are at and just below B*;
+    # just above B* the pressed coordinate descends (it does not stall outside)
+    top = sg.float_box(wd, lr)
+    assert 1 / wd <= top <= 1 / wd + (1 / (wd * lr) + 2) * np.spacing(1 / wd)
+    above = top + np.arange(1, 200) * np.spacing(top)
+    assert np.all(above * (1.0 - wd * lr) + lr < above)
+    near = top - np.arange(2000) * np.spacing(top)
+    x = np.concatenate([near, -near, np.random.default_rng(0).uniform(-top, top, 2000)])
+    for u in (-1.0, -0.3, 0.0, 0.7, 1.0):
+        assert np.max(np.abs(x * (1.0 - wd * lr) - lr * u)) <= top
 
 
 def test_lion_without_weight_decay_leaves_the_box():

@@ -20,6 +20,7 @@ basin_steps = 1000
 slice_n = 51             # slices: slice_n x slice_n points (odd: the centre is on the grid)
 net_steps = 2000         # optimizer steps on the MLP
 net_width = 16
+seed = 0                 # draws every random thing: seed, seed + 1, ... for independent draws
 ''', metadata={"tags": ["parameters"]}),
     code('''
 %matplotlib widget
@@ -122,7 +123,7 @@ lk.record("rastrigin_gd_basin_fractions", ras_fracs)
     code('''
 rosen = lk.problems.rosenbrock_nd(10)
 trajs = {r: lk.run(rosen, r, net_steps, lr=lr) for r, lr in (("adam", 0.02), ("sgd", 1e-3))}
-d1, d2 = ls.random_directions(rosen, rosen.x_star, seed=0)
+d1, d2 = ls.random_directions(rosen, rosen.x_star, seed=seed)
 s = ls.slice_2d(rosen, rosen.x_star, d1, d2, span=1.0, n=slice_n)
 proj = {r: ls.project_path(tr, rosen.x_star, d1, d2) for r, tr in trajs.items()}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
@@ -140,8 +141,8 @@ assert s.center_loss == rosen.f(rosen.x_star) == 0.0
        "### Softmax regression\n\n"
        "A convex loss: every section is a bowl. Its rows (one weight vector per class) are its filters."),
     code('''
-soft = lk.problems.softmax_regression(n=200, d=5, k=3)
-d1, d2 = ls.random_directions(soft, soft.x_star, seed=0)
+soft = lk.problems.softmax_regression(n=200, d=5, k=3, seed=seed + 1)
+d1, d2 = ls.random_directions(soft, soft.x_star, seed=seed + 2)
 s_soft = ls.slice_2d(soft, soft.x_star, d1, d2, span=1.0, n=slice_n)
 tr = lk.run(soft, "adam", net_steps, lr=0.05)
 fig, ax = plt.subplots(figsize=(6, 4.6), layout="constrained")
@@ -155,21 +156,22 @@ lk.record("softmax_slice", {"center": s_soft.center_loss, "max": float(s_soft.lo
        "initialisation (`lk.run` on `net.problem()`). One filter-normalised plane, drawn once, shared by "
        "both paths: around the SGD solution (as Li et al. plot around a trained net)."),
     code('''
-net = lk.nets.mlp(lk.nets.moons(60, noise=0.1, seed=0), widths=(net_width, net_width), activation="relu",
-                  seed=0)
+net = lk.nets.mlp(lk.nets.moons(60, noise=0.1, seed=seed + 3), widths=(net_width, net_width), activation="relu",
+                  seed=seed + 4)
 prob = net.problem()
 paths = {"sgd": lk.run(prob, "sgd", net_steps, lr=0.5), "adam": lk.run(prob, "adam", net_steps, lr=0.01)}
 for r, tr in paths.items():
     print(f"{r}: loss {tr.f[0]:.4f} -> {tr.f_final:.4f}, accuracy {net.accuracy(tr.x_final):.2f}")
 center = paths["sgd"].x_final
-d1, d2 = ls.random_directions(net, center, seed=0)          # fixed and shared; seed=1, 2, ... to resample
+d1, d2 = ls.random_directions(net, center, seed=seed + 5)   # fixed and shared; another seed resamples
 slc = ls.slice_2d(net, center, d1, d2, span=1.0, n=slice_n)
 print(f"{net.n_params} parameters, {slice_n}x{slice_n} slice in {slc.seconds:.2f} s")
 '''),
     code('''
+# the slice's centre is the SGD solution: its loss is the model's there and the run's last loss, so it
+# is checked here and recorded once (mlp_final_loss)
 assert abs(slc.center_loss - net.f(center)) <= 1e-12, (slc.center_loss, net.f(center))
-lk.record("mlp_slice_center_loss", slc.center_loss)
-lk.record("mlp_model_loss", net.f(center))
+assert abs(slc.center_loss - paths["sgd"].f_final) <= 1e-12, (slc.center_loss, paths["sgd"].f_final)
 lk.record("mlp_final_loss", {r: tr.f_final for r, tr in paths.items()})
 '''),
     code('''
@@ -206,7 +208,10 @@ ax.axvline(1, color="0.5", lw=0.8)
 ax.set(xlabel="α", ylabel="loss", title="L((1-α) a + α b)")
 ax.legend()
 mid = ls.interpolate_1d(net, a, b, n=3, span=(0.0, 1.0)).loss
-lk.record("mlp_interpolation_sgd_adam", {"ends": [float(mid[0]), float(mid[2])], "midpoint": float(mid[1])})
+# the ends are the two solutions' losses (recorded in mlp_final_loss): checked, and only the midpoint recorded
+assert abs(mid[0] - paths["sgd"].f_final) <= 1e-12 and abs(mid[2] - paths["adam"].f_final) <= 1e-12, mid
+print(f"midpoint loss {mid[1]:.4g}: {mid[1] / max(mid[0], mid[2]):.1f}x the worse end")
+lk.record("mlp_interpolation_sgd_adam_midpoint", float(mid[1]))
 '''),
     md("### PCA of a path, and its caveat\n\n"
        "The plane of a path's own two principal components captures most of its motion (Li et al., Sec. 7). "
@@ -232,7 +237,7 @@ lk.record("pca_explained", {r: [float(v) for v in pl.explained] for r, pl in pca
        "function, with the same loss, so its landscape should look the same. With raw Gaussian directions "
        "it does not (top); with filter-normalised directions the two slices agree to rounding (bottom)."),
     code('''
-demo = ls.rescaling_demo(net, center, alpha=10.0, layer=0, seed=0, span=1.0, n=slice_n)
+demo = ls.rescaling_demo(net, center, alpha=10.0, layer=0, seed=seed + 6, span=1.0, n=slice_n)
 demo.plot()
 print(f"loss change from rescaling: {demo.function_change:.2g}")
 print(f"max |slice difference|: raw directions {demo.max_diff_raw:.3g}, filter-normalised {demo.max_diff_filtered:.2g}")
