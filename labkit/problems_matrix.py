@@ -354,6 +354,13 @@ def softmax_regression(n: int = 200, d: int = 5, k: int = 3, seed: int = 0, sepa
         xs, status = _newton(S.f, S.grad, S.hess, np.zeros(k * d), separated=None if l2 else S.separated)
         if status in ("converged", "stalled", "max_iter") and np.linalg.norm(S.grad(xs)) <= 1e-10:
             x_star, status = xs, "converged"
+    if x_star is not None and l2 == 0.0:
+        # Newton's steps are only in the row space up to rounding, and near-separable data leave
+        # |x*| ~ 20 with a drift along the shift-invariant directions that depends on the CPU's BLAS
+        # (column sums 2..16 here, 0.4..12 under generic x86-64). Projecting onto sum_c w_c = 0
+        # gives the documented minimum-norm minimiser, equal across CPUs to rounding.
+        W = x_star.reshape(k, d)
+        x_star = (W - W.mean(axis=0)).ravel()
     if status == "separable":
         f_star = 0.0
         if teacher is None:                          # separable by chance: the certificate is the separator
