@@ -25,6 +25,10 @@ BOOT_PYTHON := $(shell command -v python3.11 || command -v python3)
 LAB_PORT ?= 8888
 LAB_OPEN_BROWSER ?= 1
 PYTEST_ARGS ?=
+# Every core: pytest-xdist workers take the tests one by one. The real-browser tests run after
+# the rest, in one process (one JupyterLab server, one chromium), when every Numba kernel has been
+# compiled and cached: a kernel JupyterLab starts on a clean clone compiles nothing.
+XDIST := -n auto
 
 LAB_FLAGS := --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 	--ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_tour.ipynb
@@ -64,7 +68,8 @@ lab: setup
 test: test-host test-portable
 
 test-host: setup chromium
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests --ignore=tests/browser $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 # The same numbers from code generated for another CPU: Numba for a generic x86-64 (no AVX,
 # no FMA: other vectorisation and rounding), with its own cache directory beside labkit's usual
@@ -80,7 +85,7 @@ PORTABLE_ENV := NUMBA_CPU_NAME=generic LABKIT_CACHE_DIR=$(GENERIC_CACHE) \
 PORTABLE_TESTS := tests/test_portable.py tests/test_notebooks.py tests/test_registry.py tests/test_oracles.py \
 	tests/test_oracles_matrix.py tests/test_oracles_paper.py tests/test_analysis.py
 test-portable: setup
-	$(PORTABLE_ENV) $(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation" $(PYTEST_ARGS)
+	$(PORTABLE_ENV) $(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation" $(XDIST) $(PYTEST_ARGS)
 
 # tests/browser drive Debian's chromium through Playwright (the `playwright` pip package, in the
 # test extra); never `playwright install`. Without root and without chromium this only says so,
