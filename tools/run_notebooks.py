@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 BASELINE_DIR = ROOT / "data" / "baselines"
 OUT_DIR = ROOT / "build" / "notebooks"
+FIGURE_RULES = ROOT / "tests" / "figure_rules.py"
 
 MIME = "application/vnd.labkit.record+json"     # labkit.record.MIME; tests check they agree
 RTOL, ATOL = 1e-6, 1e-12                         # defaults for new float records
@@ -91,7 +92,54 @@ def isolated_jupyter():
                 JUPYTER_PATH=None, JUPYTER_CONFIG_PATH=None,
                 # silences debugpy's "frozen modules" warning at every kernel start
                 PYDEVD_DISABLE_FILE_VALIDATION="1")):
+            startup = Path(tmp) / "ipython" / "profile_default" / "startup"
+            startup.mkdir(parents=True)
+            (startup / "00-labkit-figures.py").write_text(FIGURE_HOOK)
             yield Path(tmp)
+
+
+# An IPython startup file for every kernel isolated_jupyter starts; it does nothing unless
+# run_notebook(check_figures=True) names a log.  After each cell (post_execute, before the inline
+# backend shows and closes the cell's figures) it runs tests/figure_rules.py's
+# readability_problems on every open figure and appends one JSON line per figure to the log.
+# It reads the figures and draws them once more; it computes nothing the notebook records.
+FIGURE_HOOK = """\
+def _labkit_figure_hook():
+    import importlib.util, json, os, sys
+    log, rules = os.environ.get("LABKIT_FIGURE_LOG"), os.environ.get("LABKIT_FIGURE_RULES")
+    if not (log and rules):
+        return
+    state = {"cell": 0, "source": "", "rules": None}
+
+    def pre(info):
+        state["cell"] += 1
+        state["source"] = info.raw_cell
+
+    def post():
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None or not plt.get_fignums():
+            return
+        if state["rules"] is None:
+            spec = importlib.util.spec_from_file_location("_labkit_figure_rules", rules)
+            state["rules"] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(state["rules"])
+        from matplotlib._pylab_helpers import Gcf
+        for manager in Gcf.get_all_fig_managers():
+            try:
+                problems = state["rules"].readability_problems(manager.canvas.figure)
+            except Exception as e:
+                problems = [f"the figure check raised {type(e).__name__}: {e}"]
+            with open(log, "a") as f:
+                f.write(json.dumps({"cell": state["cell"], "figure": manager.num,
+                                    "source": state["source"], "problems": problems}) + "\\n")
+
+    get_ipython().events.register("pre_run_cell", pre)
+    get_ipython().events.register("post_execute", post)
+
+
+_labkit_figure_hook()
+del _labkit_figure_hook
+"""
 
 
 @contextmanager
@@ -121,6 +169,7 @@ class Run:
     parameters: dict
     records: dict           # {name: value}, in the order recorded
     seconds: float
+    figures: list = None    # with check_figures: what tests/figure_rules.py says of each figure
 
 
 class NotebookError(Exception):
@@ -142,12 +191,16 @@ class NotebookError(Exception):
                 f"  traceback:\n{self.traceback}")
 
 
-def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600, env=None):
+def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600, env=None, check_figures=False):
     """Execute ``notebook`` with ``parameters`` in a fresh kernel; return a Run.
 
     ``env``: environment variables for the kernel, {name: value, or None to unset}, set in
     this process while the notebook runs (the kernel inherits them) and restored after:
     how tools/record_spread.py picks a CPU target and tools/mutants.py a mutated labkit.
+
+    ``check_figures``: check every figure a cell shows with tests/figure_rules.py (Run.figures:
+    one {"cell", "figure", "source", "problems"} per figure, cells counted as executed, the
+    injected parameters cell included).
 
     Raises ValueError for a parameter the notebook's ``parameters`` cell does not define
     (papermill would only warn, and the notebook would silently run at its defaults), and
@@ -168,8 +221,11 @@ def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600, env=No
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
+    figure_log = out_dir / f"{notebook.stem}.figures.jsonl"
+    figure_log.unlink(missing_ok=True)
+    hook = {"LABKIT_FIGURE_LOG": str(figure_log), "LABKIT_FIGURE_RULES": str(FIGURE_RULES)} if check_figures else {}
     start = time.perf_counter()
-    with isolated_jupyter(), patched_environ(env or {}):
+    with isolated_jupyter(), patched_environ({**hook, **(env or {})}):
         try:
             nb = pm.execute_notebook(str(notebook), str(output), parameters=parameters,
                                      kernel_name="python3", progress_bar=False,
@@ -177,7 +233,9 @@ def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600, env=No
         except pm.PapermillExecutionError as e:
             raise NotebookError(notebook, output, _input_index(output, e.cell_index), e.source,
                                 e.ename, e.evalue, e.traceback) from None
-    return Run(notebook, output, parameters, read_records(nb), time.perf_counter() - start)
+    figures = ([json.loads(line) for line in figure_log.read_text().splitlines()]
+               if figure_log.exists() else [])
+    return Run(notebook, output, parameters, read_records(nb), time.perf_counter() - start, figures)
 
 
 def _input_index(output, fallback):
