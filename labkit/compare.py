@@ -533,16 +533,16 @@ class Comparison:
                                                                               [x.name for x in self.tasks]]
         steps = t.pivot(index="rule", columns="problem", values="steps_to_target").loc[succ.index, succ.columns]
         if ax is None:
-            fig, ax = plt.subplots(figsize=(1.5 + 1.45 * succ.shape[1], 1.2 + 0.5 * succ.shape[0]),
-                                   constrained_layout=True)
+            fig, ax = plt.subplots(figsize=(min(8.0, 1.5 + 1.45 * succ.shape[1]), 1.6 + 0.6 * succ.shape[0]),
+                                   constrained_layout=True)      # at most 8 in: readable projected (#19)
         im = ax.imshow(succ.to_numpy(dtype=float), cmap="Greys", vmin=0, vmax=1, aspect="auto")
         for i in range(succ.shape[0]):
             for j in range(succ.shape[1]):
                 v, s = succ.iat[i, j], steps.iat[i, j]
                 text = f"{v:.0%}\n{int(s)} st" if np.isfinite(s) else f"{v:.0%}\nmiss"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if v > 0.5 else "black")
-        ax.set_xticks(range(succ.shape[1]), succ.columns, rotation=30, ha="right", fontsize=8)
-        ax.set_yticks(range(succ.shape[0]), succ.index, fontsize=8)
+                ax.text(j, i, text, ha="center", va="center", fontsize=9, color="white" if v > 0.5 else "black")
+        ax.set_xticks(range(succ.shape[1]), succ.columns, rotation=30, ha="right", fontsize=9)
+        ax.set_yticks(range(succ.shape[0]), succ.index, fontsize=9)
         ax.set(xlabel="problem", ylabel="rule")
         ax.figure.colorbar(im, ax=ax, label="fraction of seeds reaching f - f* <= tol")
         p, h = self._key(protocol, horizon)
@@ -573,17 +573,18 @@ class Comparison:
                     color=str(0.75 * k / max(1, len(ratios.columns) - 1)), label=rule)
         ax.set(xscale="log", xlim=(1, tau_max), ylim=(-0.02, 1.02), xlabel=r"$\tau$ (steps to target / best rule's)",
                ylabel=r"$\rho(\tau)$: fraction of problems")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=9, loc="lower right")
         p, h = self._key(protocol, horizon)
         _stamp(ax, f"performance profiles, {p}, horizon {h}", self.stamp(protocol, horizon))
         return ax
 
 
 def _stamp(ax, title, text):
-    """The title, then the stamp under it in small type (per axes, so that panels of one figure keep theirs)."""
+    """The title, then the stamp under it in 9 pt type, the smallest readable projected (per axes, so that
+    panels of one figure keep theirs)."""
     import textwrap
-    width = max(50, int(ax.get_position().width * ax.figure.get_figwidth() * 14))
-    ax.set_title(title + "\n" + "\n".join(textwrap.wrap(text, width)), fontsize=7.5, loc="left")
+    width = max(40, int(ax.get_position().width * ax.figure.get_figwidth() * 11.5))
+    ax.set_title(title + "\n" + "\n".join(textwrap.wrap(text, width)), fontsize=9, loc="left")
 
 
 def compare(suite, rules, protocols, *, horizon=1000, seeds=(0, 1, 2), tol: float = 1e-6,

@@ -135,7 +135,7 @@ class Basins:
             names = self.names
             handles = [Patch(fc=colors[index[k]], ec="0.3", label=f"{names[k]}: {frac[names[k]]:.1%}")
                        for k in order if frac[names[k]] > 0]
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small",
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
                       frameon=False)
         hp = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.hyperparameters.items())
         ax.set_title(f"{self.problem.name}: basins of {self.rule}({hp}), {self.steps} steps", fontsize="small")
@@ -496,7 +496,7 @@ class Slice2D(NamedTuple):
                 ax.plot(xy[:1, 0], xy[:1, 1], ls="none", marker="o", ms=6, mfc="white", mec=color)
                 ax.plot(xy[-1:, 0], xy[-1:, 1], ls="none", marker="o", ms=5, color=color, mec="white")
             if paths:
-                ax.legend(loc="best", fontsize="x-small")
+                ax.legend(loc="best", fontsize="small")
             ax.set_xlim(self.alphas[0], self.alphas[-1])
             ax.set_ylim(self.betas[0], self.betas[-1])
             ax.grid(False)

@@ -275,7 +275,7 @@ class TaylorLine(NamedTuple):
         lo, hi = np.min(self.actual), np.max(self.actual)
         ax.set_ylim(lo - 0.5 * (hi - lo + 1e-3), hi + 0.5 * (hi - lo + 1e-3))
         ax.set(xlabel="r = τ/ρ_a", ylabel="loss", title="Taylor model vs the loss along a step")
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="small")
         return ax
 
 
@@ -380,7 +380,7 @@ class StepSurvey(NamedTuple):
         ax.axhline(self.blowup, color="k", ls=":", lw=1, label=f"blow-up: Δloss > {self.blowup:g}")
         ax.set(xscale="log", yscale="symlog", xlabel="r = τ/ρ_a", ylabel="loss after - loss before",
                title="steps of every length and direction")
-        ax.legend(fontsize="x-small", markerscale=2)
+        ax.legend(fontsize="small", markerscale=2)
         return ax
 
 

@@ -312,7 +312,7 @@ class LargeStepSweep(NamedTuple):
                     title="loss (higher for larger γ)")
         axes[1].set(xscale="symlog", xlabel="step t", ylabel="training error",
                     title="training error (zero sooner for larger γ)")
-        axes[1].legend(fontsize="x-small")
+        axes[1].legend(fontsize="small")
         return axes
 
 
@@ -390,7 +390,7 @@ class ImplicitBias(NamedTuple):
         ax.plot(self.t, 1.0 / np.log(self.t + 1.0), "k:", lw=1, label="1/log t (rate, up to a constant)")
         ax.set(xscale="log", yscale="log", xlabel="step t", ylabel="angle to max-margin direction (rad)",
                title=f"direction of x_t, γ={self.gamma:g}")
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="small")
         return ax
 
 

@@ -16,6 +16,13 @@ lightness.  Axis limits come from ``problem.domain``, never from the data: a run
 escapes does not rescale the plot.  A diverged run is drawn up to its last finite point,
 marked with an ``x``, and its label says where it diverged; no NaN reaches matplotlib.
 
+Readable when projected (issue #19; tests/figure_rules.py checks every notebook figure): figures
+at most :data:`MAX_WIDTH` inches wide (800 px at 100 dpi, JupyterLab's output width at 1280 px
+with the file browser open; :func:`subplots` makes them), text of at least :data:`MIN_FONT`
+points, log axes that stop at a labelled :func:`rounding_floor` instead of running to 1e-300,
+a colour bar wherever colour encodes a value, theory lines (:func:`theory_line`) dashed, black
+and above the data.
+
 This is the only module of labkit that imports matplotlib and seaborn; ``import labkit``
 loads it on first use of ``lk.viz``.
 """
@@ -32,7 +39,17 @@ from ._errors import check_bool, check_int, check_memory, check_problem, shown
 #: the colours are indistinguishable anyway, and husl's palette costs time per colour.
 MAX_SERIES = 1000
 
-__all__ = ["contour", "loss_curves", "series_styles", "space_markers", "style", "trajectories"]
+#: Widest figure, in inches: 800 px at 100 dpi, the output width JupyterLab has at 1280 px with
+#: the file browser open.
+MAX_WIDTH = 8.0
+#: Smallest text, in points (about 12 px at 100 dpi).
+MIN_FONT = 9.0
+#: Relative rounding of float64: a gap below ``EPS * scale`` is below what the arithmetic resolves.
+EPS = float(np.finfo(np.float64).eps)
+THEORY_ZORDER = 5             # above data lines (2), start/end markers (3) and minima (4)
+
+__all__ = ["EPS", "MAX_WIDTH", "MIN_FONT", "contour", "loss_curves", "rounding_floor", "series_styles",
+           "space_markers", "style", "subplots", "theory_line", "trajectories"]
 
 CMAP = "mako"                 # dark valleys, light walls: the paths' colours stand out on both;
                               # lightness rises monotonically, so it reads in greyscale
@@ -54,7 +71,7 @@ def style() -> None:
         _STYLED = True
 
 
-def contour(problem, ax=None, n: int = 200, levels=30):
+def contour(problem, ax=None, n: int = 200, levels=30, colorbar=None):
     r"""Filled contours of :math:`\log_{10}(f - f_{min} + \epsilon)` over ``problem.domain``.
 
     :math:`f_{min}` is ``problem.f_star`` when known, else the smallest value on the grid;
@@ -65,7 +82,9 @@ def contour(problem, ax=None, n: int = 200, levels=30):
     edges in :math:`\log_{10}` units.  ``x_star`` is marked with a large star, the other
     known ``problem.minima`` with small ones.  For a problem of more than two
     coordinates the plot is the slice through ``x_star`` (or ``x0`` when there is none)
-    in ``x_0`` and ``x_1``, and says so in a corner.
+    in ``x_0`` and ``x_1``, and says so in a corner.  ``colorbar`` adds a colour bar of
+    :math:`\log_{10}(f - f_{min} + \epsilon)`; by default only on a figure ``contour`` makes
+    itself (the explorers redraw on their own axes, where a bar per redraw would pile up).
 
     Example: ``lk.viz.contour(lk.problems.himmelblau())``.
     """
@@ -79,6 +98,7 @@ def contour(problem, ax=None, n: int = 200, levels=30):
     check_memory(f"contour with n={n} ({n} x {n} points of dim {d})", 8.0 * n * n * (d + 4), per_unit=1,
                  unit="points")
     levels = _levels(levels)
+    own = ax is None
     ax = _axes(ax)
     (x_lo, x_hi), (y_lo, y_hi) = problem.domain
     X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
@@ -101,7 +121,9 @@ def contour(problem, ax=None, n: int = 200, levels=30):
         bands = np.linspace(lo, hi if hi > lo else lo + 1.0, levels + 1)
     else:
         bands = levels
-    ax.contourf(X, Y, Z, levels=bands, cmap=CMAP, zorder=0)
+    filled = ax.contourf(X, Y, Z, levels=bands, cmap=CMAP, zorder=0)
+    if colorbar if colorbar is not None else own:
+        ax.figure.colorbar(filled, ax=ax, label=r"$\log_{10}(f - f_{min} + \epsilon)$", shrink=0.9)
     ax.contour(X, Y, Z, levels=bands, colors="white", linewidths=0.3, alpha=0.45, zorder=0.5)
 
     star = None if problem.x_star is None else np.asarray(problem.x_star, dtype=np.float64)[:2]
@@ -117,7 +139,7 @@ def contour(problem, ax=None, n: int = 200, levels=30):
                 gid="x_star", label="_nolegend_")
     if d > 2:
         where = "x*" if problem.x_star is not None else "x0"
-        ax.text(0.01, 0.01, f"slice: x_2..x_{d - 1} as in {where}", transform=ax.transAxes, fontsize="x-small",
+        ax.text(0.01, 0.01, f"slice: x_2..x_{d - 1} as in {where}", transform=ax.transAxes, fontsize="small",
                 color="white", va="bottom", ha="left")
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
@@ -128,7 +150,7 @@ def contour(problem, ax=None, n: int = 200, levels=30):
     return ax
 
 
-def trajectories(problem, trajs, ax=None, labels=None):
+def trajectories(problem, trajs, ax=None, labels=None, colorbar=None):
     """The paths of ``trajs`` (Trajectories, or one) over :func:`contour` of ``problem``.
 
     Each path is a line from an open circle (start) to a filled circle (end); a diverged
@@ -136,13 +158,14 @@ def trajectories(problem, trajs, ax=None, labels=None):
     ``(diverged at k)``.  The legend shows ``labels`` if given (one per trajectory),
     else each ``traj.label``.  Limits are ``problem.domain``.  Trajectories of more than
     two coordinates are drawn in their first two (a projection onto the slice's plane).
+    ``colorbar`` as in :func:`contour`.
 
     Example: ``lk.viz.trajectories(p, [lk.run(p, "adam", 2000, lr=lr) for lr in (0.01, 0.1)])``.
     """
     problem = check_problem("problem", problem)
     trajs = _as_list(trajs)
     names = _labels(trajs, labels)
-    ax = contour(problem, ax=ax)
+    ax = contour(problem, ax=ax, colorbar=colorbar)
     for tr, name, st in zip(trajs, names, series_styles(len(trajs))):
         color = st["color"]
         xy = _finite_prefix(np.asarray(tr.xs, dtype=np.float64)[:, :2])
@@ -164,8 +187,9 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
     r"""Loss against step for each of ``trajs`` (Trajectories, or one).
 
     With ``gap=True`` and ``f_star`` known for every trajectory's problem, plots
-    :math:`f - f^*` on a log axis (a gap of 0 or below, the minimum reached to the last
-    bit, is drawn at half the smallest positive gap so the curve stays connected);
+    :math:`f - f^*` on a log axis, clipped at the :func:`rounding_floor` ``EPS`` times the
+    largest gap drawn (below it the gap is rounding, and a gap of 0 or below, the minimum
+    reached to the last bit, is drawn there too, so the curve stays connected);
     otherwise plots ``f``, on a log axis if every value is positive.  A diverged run
     stops at its last finite step with an ``x``, and its label gets ``(diverged at k)``.
     The legend shows ``labels`` if given, else each ``traj.label``.
@@ -183,9 +207,10 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
         f = _finite_prefix(np.asarray(tr.f, dtype=np.float64))
         curves.append(f - float(tr.problem.f_star) if use_gap else f)
     positive = np.concatenate([c[c > 0] for c in curves]) if curves else np.empty(0)
+    floor = None
     if use_gap:
-        floor = 0.5 * positive.min() if positive.size else 1e-300
-        curves = [np.where(c > 0, c, floor) for c in curves]
+        floor = EPS * float(positive.max()) if positive.size else 1.0
+        curves = [np.where(c > floor, c, floor) for c in curves]
     log = use_gap or (bool(curves) and all(np.all(c > 0) for c in curves) and positive.size > 0)
     for tr, name, st, y in zip(trajs, names, series_styles(len(trajs)), curves):
         steps = np.arange(y.size)
@@ -195,6 +220,8 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
                     label="_nolegend_")
     if log:
         ax.set_yscale("log")
+    if floor is not None and any(np.any(c <= floor) for c in curves):
+        rounding_floor(ax, floor)
     ax.set_xlabel("step")
     ax.set_ylabel("$f - f^*$" if use_gap else "$f$")
     problems = {tr.problem.name for tr in trajs}
@@ -203,6 +230,68 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
     if trajs:
         ax.legend(loc="best")
     return ax
+
+
+def subplots(nrows: int = 1, ncols: int = 1, height: float | None = None, width: float = MAX_WIDTH, **kw):
+    """``plt.subplots`` at most :data:`MAX_WIDTH` inches wide, with constrained layout.
+
+    ``height`` defaults to 3.6 inches per row (2.8 past two rows).  Extra keywords go to
+    ``plt.subplots`` (``sharex``, ``subplot_kw``, ...).
+
+    Example: ``fig, (ax1, ax2) = lk.viz.subplots(1, 2)``.
+    """
+    style()
+    nrows, ncols = check_int("nrows", nrows, 1, 20), check_int("ncols", ncols, 1, 20)
+    if not 0 < float(width) <= MAX_WIDTH:
+        raise ValueError(f"width must be in (0, {MAX_WIDTH}] inches (readable when projected), got {shown(width)}")
+    if height is None:
+        height = (3.6 if nrows <= 2 else 2.8) * nrows
+    kw.setdefault("layout", "constrained")
+    return plt.subplots(nrows, ncols, figsize=(float(width), float(height)), **kw)
+
+
+def rounding_floor(ax, floor: float, axis: str = "y", label: str = "rounding floor"):
+    """Mark ``floor`` on ``ax``'s log ``axis``: a dotted grey line, labelled, and the axis stopped just below.
+
+    Values under a rounding floor (:data:`EPS` times the scale of what is plotted) are noise
+    of the arithmetic, and a gap of exactly 0 has no place on a log axis: clip the data at
+    ``floor`` (``np.maximum(y, floor)``) and call this after plotting, so the axis ends at
+    the floor instead of running to 1e-300.  Returns ``floor``.
+
+    Example: ``floor = lk.viz.EPS * y.max(); ax.semilogy(np.maximum(y, floor)); lk.viz.rounding_floor(ax, floor)``.
+    """
+    floor = float(floor)
+    if not (np.isfinite(floor) and floor > 0):
+        raise ValueError(f"floor must be a positive finite number, got {shown(floor)}")
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {shown(axis)}")
+    kw = dict(color="0.35", ls=":", lw=1.2, zorder=1.5, gid="rounding_floor", label="_nolegend_")
+    if axis == "y":
+        ax.axhline(floor, **kw)
+        ax.text(0.99, floor, f"{label} ({floor:.0e}) ", transform=ax.get_yaxis_transform(), ha="right",
+                va="bottom", fontsize="small", color="0.3", gid="rounding_floor")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(floor / 3, max(hi, floor * 10))
+    else:
+        ax.axvline(floor, **kw)
+        ax.text(floor, 0.99, f" {label} ({floor:.0e})", transform=ax.get_xaxis_transform(), ha="left",
+                va="top", rotation=90, fontsize="small", color="0.3", gid="rounding_floor")
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(floor / 3, max(hi, floor * 10))
+    return floor
+
+
+def theory_line(ax, x, y, label: str = "theory", **kw):
+    """A prediction drawn over data: black, dashed, at zorder :data:`THEORY_ZORDER`, labelled.
+
+    Black and dashed tells it from the data in colour and in greyscale; the zorder keeps it
+    visible where the data covers it.  The label should contain "theory" (the figure checks
+    find theory lines by it).  Extra keywords go to ``ax.plot``.  Returns the Line2D.
+    """
+    style = dict(color="black", ls="--", lw=1.6, zorder=THEORY_ZORDER, gid="theory")
+    style.update(kw)
+    (line,) = ax.plot(x, y, label=label, **style)
+    return line
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -1,6 +1,8 @@
 """Every notebook is a regression test: it runs headless with the small parameters in its
 baseline, and what it records must match data/baselines/<stem>.json (see tools/run_notebooks.py).
+The same run checks every figure a cell shows with tests/figure_rules.py (issue #19).
 """
+import functools
 import json
 import subprocess
 import sys
@@ -13,18 +15,28 @@ import run_notebooks as nbrun
 # Every notebooks/*.ipynb, by glob, minus nbrun.EXCLUDE (kept there, with a reason per
 # notebook, so that `make notebooks` skips the same ones).
 NOTEBOOKS = nbrun.notebooks()
+# One execution per notebook serves both tests below: each notebook's tests are one xdist group
+# (pyproject's addopts say --dist loadgroup), so they run in the same worker, which caches the run.
+EXECUTED = [pytest.param(p, id=p.name, marks=pytest.mark.xdist_group(p.stem)) for p in NOTEBOOKS]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_records_match_baseline(path):
+@functools.cache
+def _executed(path):
+    """The notebook run at its baseline's parameters with every figure checked, once per process."""
     baseline = nbrun.load_baseline(path)
     if baseline is None:
         pytest.fail(f"{path.name} has no baseline {nbrun._rel(nbrun.baseline_path(path))}: write "
                     '{"parameters": {<small values>}} there and run `make baselines`', pytrace=False)
     try:
-        run = nbrun.run_notebook(path, baseline["parameters"])
+        return nbrun.run_notebook(path, baseline["parameters"], check_figures=True)
     except (nbrun.NotebookError, ValueError) as e:
         pytest.fail(str(e), pytrace=False)
+
+
+@pytest.mark.parametrize("path", EXECUTED)
+def test_notebook_records_match_baseline(path):
+    baseline = nbrun.load_baseline(path)
+    run = _executed(path)
     if not run.records:
         pytest.fail(f"{path.name} records nothing: call lk.record(name, value) on the numbers "
                     "it should keep producing", pytrace=False)
@@ -33,6 +45,19 @@ def test_notebook_records_match_baseline(path):
         pytest.fail(f"{path.name}: records differ from the baseline (executed copy: "
                     f"{nbrun._rel(run.output)}); if intended, run `make baselines`\n"
                     + nbrun.format_table(rows), pytrace=False)
+
+
+@pytest.mark.parametrize("path", EXECUTED)
+def test_notebook_figures_readable_when_projected(path):
+    """Every figure a notebook cell draws passes tests/figure_rules.py (width, font sizes, ticks,
+    log floors, colour bars, theory lines).  An explorer's figure is its widget's (labkit.widgets,
+    tests/test_widgets.py), not the notebook's: left out here."""
+    run = _executed(path)
+    own = [f for f in run.figures if not f["explorer"]]
+    bad = [f for f in own if f["problems"]]
+    assert not bad, f"{path.name}: figures hard to read when projected:\n" + "\n".join(
+        f"  cell {f['cell']} (executed order), figure {f['figure']}: {f['source'].splitlines()[0][:70]!r}\n"
+        + "\n".join(f"    - {q}" for q in f["problems"]) for f in bad)
 
 
 def _leaves(value, path=()):

@@ -118,14 +118,14 @@ cells = [
     md("The success matrix for AlgoPerf's protocol at both horizons: grey level is the fraction of seeds "
        "that reached the target, the number under it the median steps to target. Every figure carries "
        "its protocol, budget, horizon and seeds."),
-    code("fig, axes = plt.subplots(1, 2, figsize=(15, 4.2), constrained_layout=True)\n"
+    code("fig, axes = lk.viz.subplots(2, 1, height=9)      # at most 8 in wide: readable projected\n"
          "for ax, h in zip(axes, (short, long)):\n"
          "    study.success_matrix(protocols[-1].name, h, ax=ax)"),
     md("## Performance profiles\n\n"
        "$\\rho_s(\\tau)$ is the fraction of problems on which rule $s$ reaches the target within $\\tau$ "
        "times the steps of the fastest rule; its value at $\\tau = 1$ counts wins, its height on the "
        "right counts problems solved at all."),
-    code("fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), constrained_layout=True)\n"
+    code("fig, axes = lk.viz.subplots(2, 2, height=9)\n"
          "for ax, (p, h) in zip(axes.ravel(), [(protocols[1], short), (protocols[1], long),\n"
          "                                     (protocols[-1], short), (protocols[-1], long)]):\n"
          "    study.performance_profile(p.name, h, ax=ax)"),

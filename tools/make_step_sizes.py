@@ -153,7 +153,7 @@ cells = [
          "                         for r in sgd_scaling.itertuples()]\n"
          "adam_scaling = lk.stochastic.batch_size_scaling(problem, \"adam\", B, lr=1e-3, noise_std=1.0, steps=10_000,\n"
          "                                                seeds=batch_seeds)\n"
-         "fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)\n"
+         "fig, axes = lk.viz.subplots(1, 2, height=3.6)\n"
          "for ax, (name, df) in zip(axes, [(\"SGD\", sgd_scaling), (\"Adam\", adam_scaling)]):\n"
          "    for (scaling, g), style in zip(df.groupby(\"scaling\"), lk.viz.series_styles(2)):\n"
          "        ax.errorbar(g.batch_size, g.relative, yerr=g.loss_sem / g.loss * g.relative, marker=\"o\",\n"

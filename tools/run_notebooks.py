@@ -101,7 +101,8 @@ def isolated_jupyter():
 # An IPython startup file for every kernel isolated_jupyter starts; it does nothing unless
 # run_notebook(check_figures=True) names a log.  After each cell (post_execute, before the inline
 # backend shows and closes the cell's figures) it runs tests/figure_rules.py's
-# readability_problems on every open figure and appends one JSON line per figure to the log.
+# readability_problems on every figure not seen before and appends one JSON line per figure to
+# the log, saying whether a labkit explorer (an object of the namespace whose .fig it is) owns it.
 # It reads the figures and draws them once more; it computes nothing the notebook records.
 FIGURE_HOOK = """\
 def _labkit_figure_hook():
@@ -109,7 +110,7 @@ def _labkit_figure_hook():
     log, rules = os.environ.get("LABKIT_FIGURE_LOG"), os.environ.get("LABKIT_FIGURE_RULES")
     if not (log and rules):
         return
-    state = {"cell": 0, "source": "", "rules": None}
+    state = {"cell": 0, "source": "", "rules": None, "seen": set()}
 
     def pre(info):
         state["cell"] += 1
@@ -124,13 +125,20 @@ def _labkit_figure_hook():
             state["rules"] = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(state["rules"])
         from matplotlib._pylab_helpers import Gcf
+        ns = get_ipython().user_ns
         for manager in Gcf.get_all_fig_managers():
+            fig = manager.canvas.figure
+            if id(fig) in state["seen"]:
+                continue
+            state["seen"].add(id(fig))
+            owner = [type(v).__name__ for k, v in list(ns.items()) if not k.startswith("_")
+                     and getattr(v, "fig", None) is fig and type(v).__module__.startswith("labkit")]
             try:
-                problems = state["rules"].readability_problems(manager.canvas.figure)
+                problems = state["rules"].readability_problems(fig)
             except Exception as e:
                 problems = [f"the figure check raised {type(e).__name__}: {e}"]
             with open(log, "a") as f:
-                f.write(json.dumps({"cell": state["cell"], "figure": manager.num,
+                f.write(json.dumps({"cell": state["cell"], "figure": manager.num, "explorer": owner[0] if owner else None,
                                     "source": state["source"], "problems": problems}) + "\\n")
 
     get_ipython().events.register("pre_run_cell", pre)
