@@ -9,7 +9,8 @@ The rules, for JupyterLab at 1280 px with the file browser open (about 800 px of
 - a log axis does not run below ``LOG_FLOOR`` (1e-20): curves that reach zero are clipped at a
   rounding floor (``labkit.viz.rounding_floor``), not drawn down to 1e-300;
 - a colour-mapped artist whose colours vary (images, filled contours, meshes, scatters with
-  ``c=``) has a colour bar, its own or one sharing its norm on the same axes;
+  ``c=``) has a colour bar, its own or one sharing its norm on the same axes (categories, a
+  ``BoundaryNorm`` named in a legend, need none);
 - a theory line (label or gid containing "theory") is dashed or dotted and drawn above every
   data line of its axes (a higher zorder).
 
@@ -78,6 +79,7 @@ def _mapped(ax):
 
 def readability_problems(fig) -> list[str]:
     """What in ``fig`` breaks the rules of the module docstring, as readable strings (empty: none)."""
+    from matplotlib.colors import BoundaryNorm
     from matplotlib.text import Text
     fig.draw_without_rendering()          # tick labels and layout as they will be shown
     out = []
@@ -102,6 +104,8 @@ def readability_problems(fig) -> list[str]:
         where = _where(fig, ax)
         is_3d = ax.name == "3d"
         axes_ = [("x", ax.xaxis), ("y", ax.yaxis)] + ([("z", ax.zaxis)] if is_3d else [])
+        if _is_colorbar(ax):          # a colour bar has one axis: its long one
+            axes_ = [axes_[0] if ax._colorbar.orientation == "horizontal" else axes_[1]]
         for name, axis in axes_:
             if is_3d:
                 n = len([loc for loc in axis.get_majorticklocs()])
@@ -120,7 +124,10 @@ def readability_problems(fig) -> list[str]:
         mapped = _mapped(ax)
         with_bar = [m for m in mapped if getattr(m, "colorbar", None) is not None]
         for m in mapped:
-            if getattr(m, "colorbar", None) is None and not any(b.norm is m.norm for b in with_bar):
+            # categories (a BoundaryNorm over a listed map, each named in the legend) need no bar
+            categorical = isinstance(m.norm, BoundaryNorm) and ax.get_legend() is not None
+            if (getattr(m, "colorbar", None) is None and not categorical
+                    and not any(b.norm is m.norm for b in with_bar)):
                 out.append(f"{where}: {type(m).__name__} colour-maps values without a colour bar")
         theory = [ln for ln in ax.lines
                   if "theory" in (str(ln.get_label()) + str(ln.get_gid() or "")).lower()]

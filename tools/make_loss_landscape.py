@@ -58,12 +58,13 @@ him = lk.problems.himmelblau()
 (xlo, xhi), (ylo, yhi) = him.domain
 X, Y = np.meshgrid(np.linspace(xlo, xhi, 120), np.linspace(ylo, yhi, 120))
 F = him.f(np.stack([X, Y], axis=-1))
-fig = plt.figure(figsize=(12, 4.6), layout="constrained")
+fig = plt.figure(figsize=(lk.viz.MAX_WIDTH, 3.8), layout="constrained")     # 8 in: readable projected
 ax3 = fig.add_subplot(1, 2, 1, projection="3d")
-ax3.plot_surface(X, Y, np.log10(F + 1e-3), cmap=lk.viz.CMAP, linewidth=0, rcount=80, ccount=80)
+surf = ax3.plot_surface(X, Y, np.log10(F + 1e-3), cmap=lk.viz.CMAP, linewidth=0, rcount=80, ccount=80)
 ax3.set(xlabel="$x_0$", ylabel="$x_1$", zlabel="log10 f", title="Himmelblau, log scale")
+fig.colorbar(surf, ax=ax3, label="log10 f", shrink=0.6, location="left")
 ax = fig.add_subplot(1, 2, 2)
-lk.viz.contour(him, ax=ax)
+lk.viz.contour(him, ax=ax, colorbar=True)
 g = ls.gradient_field(him, 20)
 ax.quiver(g.X, g.Y, -g.U, -g.V, color="white", alpha=0.7, angles="xy", scale=None)
 for pt in [(0.0, 0.0), (3.0, 2.0), (-0.27, -0.92), (3.38, 0.07)]:
@@ -82,7 +83,7 @@ b_small = ls.basins(him, "sgd", basin_steps, n=basin_n, lr=0.01)
 print(f"{basin_n} x {basin_n} starts x {basin_steps} steps: {b_small.seconds:.2f} s (sweep), "
       f"{time.perf_counter() - t0:.2f} s in all")
 b_large = ls.basins(him, "sgd", basin_steps, n=basin_n, lr=0.02)
-fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+fig, axes = lk.viz.subplots(2, 1, height=8)      # one column: each legend beside its map
 b_small.plot(ax=axes[0])
 b_large.plot(ax=axes[1])
 for k in (0, 1):
@@ -105,7 +106,7 @@ lk.record("himmelblau_gd_max_dist_to_minimiser", dist)
        "(*saddle/stuck*)."),
     code('''
 ras = lk.problems.rastrigin()
-fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+fig, axes = lk.viz.subplots(2, 1, height=8)
 ras_fracs = {}
 for ax, lr in zip(axes, (0.002, 0.02)):
     b = ls.basins(ras, "sgd", basin_steps, n=basin_n, lr=lr)
@@ -126,7 +127,7 @@ trajs = {r: lk.run(rosen, r, net_steps, lr=lr) for r, lr in (("adam", 0.02), ("s
 d1, d2 = ls.random_directions(rosen, rosen.x_star, seed=seed)
 s = ls.slice_2d(rosen, rosen.x_star, d1, d2, span=1.0, n=slice_n)
 proj = {r: ls.project_path(tr, rosen.x_star, d1, d2) for r, tr in trajs.items()}
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
+fig, axes = lk.viz.subplots(1, 2, height=3.8)
 s.plot(ax=axes[0], paths={r: p.coords for r, p in proj.items()})
 axes[0].set_title("10-D Rosenbrock around x*, random plane", fontsize="small")
 line = ls.interpolate_1d(rosen, rosen.x0, rosen.x_star, n=101)
@@ -145,7 +146,7 @@ soft = lk.problems.softmax_regression(n=200, d=5, k=3, seed=seed + 1)
 d1, d2 = ls.random_directions(soft, soft.x_star, seed=seed + 2)
 s_soft = ls.slice_2d(soft, soft.x_star, d1, d2, span=1.0, n=slice_n)
 tr = lk.run(soft, "adam", net_steps, lr=0.05)
-fig, ax = plt.subplots(figsize=(6, 4.6), layout="constrained")
+fig, ax = lk.viz.subplots(width=6, height=4.6)
 s_soft.plot(ax=ax, paths={"adam": ls.project_path(tr, soft.x_star, d1, d2).coords})
 ax.set_title("softmax regression around x*", fontsize="small")
 assert s_soft.center_loss == soft.f(soft.x_star)
@@ -181,7 +182,7 @@ e1, e2 = ls.plane_through(net.x0, a, b)
 through = {r: ls.project_path(tr, net.x0, e1, e2) for r, tr in paths.items()}
 span_t = 1.3 * max(np.abs(p.coords).max() for p in through.values())
 slc_t = ls.slice_2d(net, net.x0, e1, e2, span=span_t, n=slice_n)
-fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+fig, axes = lk.viz.subplots(2, 1, height=8)
 slc.plot(ax=axes[0], paths={r: p.coords for r, p in shared.items()})
 axes[0].set_title("random filter-normalised plane around the SGD solution", fontsize="small")
 slc_t.plot(ax=axes[1], paths={r: p.coords for r, p in through.items()})
@@ -198,7 +199,7 @@ for r in paths:
        "From the initialisation to each solution, and from one solution to the other (Goodfellow et al. "
        "2015): a bump between the two solutions means a barrier, none means they are linearly connected."),
     code('''
-fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+fig, ax = lk.viz.subplots(width=7, height=4)
 pairs = {"x0 -> sgd": (net.x0, a), "x0 -> adam": (net.x0, b), "sgd -> adam": (a, b)}
 for (label, (p0, p1)), style in zip(pairs.items(), lk.viz.series_styles(len(pairs))):   # dashes: greyscale-safe
     it = ls.interpolate_1d(net, p0, p1, n=101)
@@ -220,7 +221,7 @@ lk.record("mlp_interpolation_sgd_adam_midpoint", float(mid[1]))
        "the planes:"),
     code('''
 pcas = {r: ls.pca_plane(tr) for r, tr in paths.items()}
-fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+fig, axes = lk.viz.subplots(2, 1, height=8)
 for ax, (r, pl) in zip(axes, pcas.items()):
     span_p = 1.3 * np.abs(pl.coords).max()
     sp = ls.slice_2d(net, pl.center, pl.d1 * span_p, pl.d2 * span_p, span=1.0, n=slice_n)
