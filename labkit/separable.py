@@ -297,22 +297,40 @@ class LargeStepSweep(NamedTuple):
     window: int
 
     def plot(self, axes=None):
-        """Loss and training error per step for each gamma (two panels)."""
+        """Loss and training error per step for each gamma (two panels).
+
+        Colour encodes gamma (viridis by rank, one shade per gamma), read off the shared colour
+        bar; the loss is clipped at its rounding floor (:func:`labkit.viz.rounding_floor`, ``EPS``
+        times the starting loss), where a large gamma drives it within a few steps.
+        """
         import matplotlib.pyplot as plt
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import BoundaryNorm, ListedColormap
+
+        from . import viz
+        viz.style()
         if axes is None:
-            _, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+            _, axes = viz.subplots(1, 2, height=3.6)
         steps = np.arange(self.loss.shape[1])
         colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(self.gammas)))
         n = self.errors.shape[1] and len(self.problem.extras["data"][1])
+        start = float(np.max(self.loss[:, 0]))           # f(x_0): every run starts there
+        floor = viz.EPS * start if np.isfinite(start) and start > 0 else 1e-300
         for g, loss, err, c in zip(self.gammas, self.loss, self.errors, colors):
-            axes[0].plot(steps, np.maximum(loss, 1e-300), color=c, label=f"γ={g:.3g}")
+            axes[0].plot(steps, np.maximum(loss, floor), color=c, label=f"γ={g:.3g}")
             axes[1].plot(steps, err / n, color=c, label=f"γ={g:.3g}")
         axes[1].plot(steps, self.perceptron.errors / n, "k--", lw=1, label="batch perceptron")
         axes[0].set(xscale="symlog", yscale="log", xlabel="step t", ylabel="logistic loss f(x_t)",
                     title="loss (higher for larger γ)")
+        if np.any(self.loss <= floor):
+            viz.rounding_floor(axes[0], floor)
         axes[1].set(xscale="symlog", xlabel="step t", ylabel="training error",
                     title="training error (zero sooner for larger γ)")
-        axes[1].legend(fontsize="small")
+        axes[1].legend(handles=axes[1].lines[-1:], fontsize="small")
+        k = len(self.gammas)
+        bar = ScalarMappable(norm=BoundaryNorm(np.arange(k + 1) - 0.5, k), cmap=ListedColormap(colors))
+        cb = axes[0].figure.colorbar(bar, ax=list(axes), label="step size γ", ticks=np.arange(k))
+        cb.ax.set_yticklabels([f"{g:.3g}" for g in self.gammas])
         return axes
 
 

@@ -111,6 +111,13 @@ def readability_problems(fig) -> list[str]:
                 n = len([loc for loc in axis.get_majorticklocs()])
             else:
                 n = len(_ticks(ax, axis, name))
+            if n < MIN_TICKS and not is_3d and name in "xy":
+                # stacked panels and twin axes label a shared axis once
+                shared = (ax.get_shared_x_axes() if name == "x" else ax.get_shared_y_axes()).get_siblings(ax)
+                twins = ax._twinned_axes.get_siblings(ax)
+                n = max([n] + [len(_ticks(o, getattr(o, name + "axis"), name)) for o in {*shared, *twins} - {ax}
+                               if getattr(o, name + "axis").get_view_interval().tolist()
+                               == axis.get_view_interval().tolist()])
             if n < MIN_TICKS:
                 out.append(f"{where}: {name} axis shows {n} labelled tick(s) < {MIN_TICKS}")
         if is_3d:

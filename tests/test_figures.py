@@ -214,6 +214,20 @@ def _loss_curves():
     return lk.viz.loss_curves(_traj_list()[1]).figure
 
 
+def _floor_and_theory():
+    """viz.rounding_floor and viz.theory_line on one plot: a gap that reaches 0, and its predicted rate."""
+    fig, ax = lk.viz.subplots(width=6, height=4)
+    t = np.arange(60)
+    gap = np.where(t < 40, 0.5 ** t, 0.0)
+    floor = lk.viz.EPS * gap.max()
+    ax.semilogy(t, np.maximum(gap, floor), label="gap")
+    lk.viz.theory_line(ax, t, 0.5 ** t, label="theory: 2^-t")
+    lk.viz.rounding_floor(ax, floor)
+    ax.set(xlabel="step", ylabel="f - f*")
+    ax.legend()
+    return fig
+
+
 def _stability_map(what):
     def build():
         m = lk.analysis.stability_map(lk.problems.quadratic(), "sgd", 40, lr=np.geomspace(0.01, 2.0, 8),
@@ -310,6 +324,8 @@ PLOTS = {
     "viz.contour": _contour,
     "viz.trajectories": _trajectories,
     "viz.loss_curves": _loss_curves,
+    "viz.rounding_floor": _floor_and_theory,
+    "viz.theory_line": _floor_and_theory,
     "analysis.StabilityMap.plot": _stability_map("f_final"),
     "analysis.StabilityMap.plot(steps_to_tol)": _stability_map("steps_to_tol"),
     "compare.Comparison.success_matrix": _success_matrix,
