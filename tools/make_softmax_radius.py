@@ -108,7 +108,7 @@ cells = [
          "         (\"MLP sgd\", net, \"sgd\", 0.5), (\"MLP adam\", net, \"adam\", 0.01)]\n"
          "fig, axes = lk.viz.subplots(2, 2, height=6.4)\n"
          "finals, spike_rise = {}, {}\n"
-         "for ax, (name, model, rule, lr) in zip(axes, cases):\n"
+         "for ax, (name, model, rule, lr) in zip(axes.flat, cases):\n"
          "    for control, style in zip((None, \"clip\", \"radius\"), lk.viz.series_styles(3)):\n"
          "        res = rad.train(model, rule, train_steps, lr=lr, control=control, max_norm=0.5, schedule=sched)\n"
          "        ax.plot(res.loss, label=str(control), **style)\n"
