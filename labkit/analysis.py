@@ -439,7 +439,8 @@ class StabilityMap:
         if self.boundary is not None:
             mu, lr = self.boundary
             bx, by = (lr, mu) if self.axes[0] == "lr" else (mu, lr)
-            ax.plot(bx, by, "r-", lw=1.5, label="theoretical limit")
+            from . import viz      # dashed and above the mesh: the prediction reads over the data (#19)
+            viz.theory_line(ax, bx, by, label="theoretical limit", color="r", lw=1.8)
             ax.legend(loc="upper left")     # not "best": it scans every cell of the mesh (~1 s at 200 x 200)
         ax.set_xlim(_edges(xs)[[0, -1]])
         ax.set_ylim(_edges(ys)[[0, -1]])

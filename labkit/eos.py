@@ -206,7 +206,9 @@ class EdgeOfStability(NamedTuple):
         ax_loss.set_ylabel("training loss")
         ax_loss.set_title(f"{self.name}\nfull-batch GD, lr = {self.lr:g}", fontsize=9)
         ax_sharp.plot(self.sharpness_steps, self.sharpness, lw=1.2, color="C1", label=r"sharpness $\lambda_{max}$")
-        ax_sharp.axhline(self.threshold, color="k", ls="--", lw=1.0, label=r"$2/\eta$")
+        from . import viz
+        ax_sharp.axhline(self.threshold, color="k", ls="--", lw=1.2, label=r"$2/\eta$ (theory)",
+                         zorder=viz.THEORY_ZORDER, gid="theory")
         if self.edge_step is not None:
             ax_sharp.axvline(self.edge_step, color="0.6", ls=":", lw=1.0,
                              label=r"first $\lambda_{max} \geq 0.9 \cdot 2/\eta$")

@@ -11,7 +11,7 @@ The rules, for JupyterLab at 1280 px with the file browser open (about 800 px of
 - a colour-mapped artist whose colours vary (images, filled contours, meshes, scatters with
   ``c=``) has a colour bar, its own or one sharing its norm on the same axes (categories, a
   ``BoundaryNorm`` named in a legend, need none);
-- a theory line (label or gid containing "theory") is dashed or dotted and drawn above every
+- a theory line (label or gid containing "theory" or "theoretical") is dashed or dotted and drawn above every
   data line of its axes (a higher zorder).
 
 This module imports matplotlib only (no labkit, no pytest): tools/run_notebooks.py loads it into
@@ -137,7 +137,7 @@ def readability_problems(fig) -> list[str]:
                     and not any(b.norm is m.norm for b in with_bar)):
                 out.append(f"{where}: {type(m).__name__} colour-maps values without a colour bar")
         theory = [ln for ln in ax.lines
-                  if "theory" in (str(ln.get_label()) + str(ln.get_gid() or "")).lower()]
+                  if "theor" in (str(ln.get_label()) + str(ln.get_gid() or "")).lower()]
         data = [ln for ln in ax.lines if ln not in theory and len(np.atleast_1d(ln.get_xdata())) > 1]
         data += list(ax.collections)
         for ln in theory:

@@ -81,7 +81,7 @@ cells = [
          "lk.record(\"edge_outside_diverges\", bool(outside.diverged or outside.f[-1] > 1e6 * f0))"),
     md("## Stability maps\n\n"
        "One `lk.sweep` over a grid of step size × momentum: colour is the final loss, hatching marks "
-       "divergence, the red line is heavy ball's limit $(2+2\\mu)/\\lambda_{max}$. **Click a cell** to "
+       "divergence, the red dashed line is heavy ball's limit $(2+2\\mu)/\\lambda_{max}$. **Click a cell** to "
        "see that run."),
     code("lrs, mus = np.geomspace(1e-3, 1.0, map_n), np.linspace(0.0, 0.99, map_n)\n"
          "t0 = time.perf_counter()\n"
