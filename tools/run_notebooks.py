@@ -102,15 +102,15 @@ def isolated_jupyter():
 # run_notebook(check_figures=True) names a log.  After each cell (post_execute, before the inline
 # backend shows and closes the cell's figures) it runs tests/figure_rules.py's
 # readability_problems on every figure not seen before and appends one JSON line per figure to
-# the log, saying whether a labkit explorer (an object of the namespace whose .fig it is) owns it.
+# the log, saying whether a labkit explorer (an object whose .fig it is) owns it.
 # It reads the figures and draws them once more; it computes nothing the notebook records.
 FIGURE_HOOK = """\
 def _labkit_figure_hook():
-    import importlib.util, json, os, sys
+    import gc, importlib.util, json, os, sys, weakref
     log, rules = os.environ.get("LABKIT_FIGURE_LOG"), os.environ.get("LABKIT_FIGURE_RULES")
     if not (log and rules):
         return
-    state = {"cell": 0, "source": "", "rules": None, "seen": set()}
+    state = {"cell": 0, "source": "", "rules": None, "seen": weakref.WeakSet()}
 
     def pre(info):
         state["cell"] += 1
@@ -125,14 +125,14 @@ def _labkit_figure_hook():
             state["rules"] = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(state["rules"])
         from matplotlib._pylab_helpers import Gcf
-        ns = get_ipython().user_ns
         for manager in Gcf.get_all_fig_managers():
             fig = manager.canvas.figure
-            if id(fig) in state["seen"]:
+            if fig in state["seen"]:
                 continue
-            state["seen"].add(id(fig))
-            owner = [type(v).__name__ for k, v in list(ns.items()) if not k.startswith("_")
-                     and getattr(v, "fig", None) is fig and type(v).__module__.startswith("labkit")]
+            state["seen"].add(fig)
+            owner = [type(o).__name__ for d in gc.get_referrers(fig) if isinstance(d, dict) and d.get("fig") is fig
+                     for o in gc.get_referrers(d) if getattr(o, "__dict__", None) is d
+                     and type(o).__module__.startswith("labkit")]
             try:
                 problems = state["rules"].readability_problems(fig)
             except Exception as e:
@@ -207,7 +207,7 @@ def run_notebook(notebook, parameters=None, out_dir=OUT_DIR, timeout=600, env=No
     how tools/record_spread.py picks a CPU target and tools/mutants.py a mutated labkit.
 
     ``check_figures``: check every figure a cell shows with tests/figure_rules.py (Run.figures:
-    one {"cell", "figure", "source", "problems"} per figure, cells counted as executed, the
+    one {"cell", "figure", "explorer", "source", "problems"} per figure, cells counted from 1 as executed, the
     injected parameters cell included).
 
     Raises ValueError for a parameter the notebook's ``parameters`` cell does not define
