@@ -123,7 +123,9 @@ def contour(problem, ax=None, n: int = 200, levels=30, colorbar=None):
         bands = levels
     filled = ax.contourf(X, Y, Z, levels=bands, cmap=CMAP, zorder=0)
     if colorbar if colorbar is not None else own:
-        ax.figure.colorbar(filled, ax=ax, label=r"$\log_{10}(f - f_{min} + \epsilon)$", shrink=0.9)
+        from matplotlib.ticker import MaxNLocator      # whole decades, not the band edges (1.601, 2.400, ...)
+        ax.figure.colorbar(filled, ax=ax, label=r"$\log_{10}(f - f_{min} + \epsilon)$", shrink=0.9,
+                           ticks=MaxNLocator(nbins=6, integer=True))
     ax.contour(X, Y, Z, levels=bands, colors="white", linewidths=0.3, alpha=0.45, zorder=0.5)
 
     star = None if problem.x_star is None else np.asarray(problem.x_star, dtype=np.float64)[:2]
