@@ -714,9 +714,9 @@ class RescalingDemo:
 
     def plot(self, axes=None):
         """Four panels: raw directions (top), filter-normalised (bottom); original (left), rescaled (right)."""
-        import matplotlib.pyplot as plt
+        from . import viz
         if axes is None:
-            _, axes = plt.subplots(2, 2, figsize=(10, 8), constrained_layout=True)
+            _, axes = viz.subplots(2, 2, height=7.5)      # 8 in: readable projected (#19)
         axes = np.asarray(axes)
         for row, (name, pair, diff) in enumerate((("raw directions", self.raw, self.max_diff_raw),
                                                   ("filter-normalised", self.filtered, self.max_diff_filtered))):

@@ -35,6 +35,8 @@ from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import ListedColormap, to_rgba  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from figure_rules import readability_problems  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 LIGHTNESS_TOL = 1.0      # L* units a colour map may step back (rounding in 256-entry tables)
@@ -413,6 +415,9 @@ def test_plot_is_labelled_and_greyscale_safe(name):
     try:
         fig.canvas.draw()                    # legends and colorbars as the user sees them
         assert figure_problems(fig) == []
+        # and readable when projected (issue #19; tests/figure_rules.py): at most 8 in wide, 9 pt text,
+        # log axes above 1e-20, colour bars, theory lines on top
+        assert readability_problems(fig) == []
     finally:
         plt.close(fig)
 
