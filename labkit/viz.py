@@ -20,8 +20,8 @@ Readable when projected (issue #19; tests/figure_rules.py checks every notebook 
 at most :data:`MAX_WIDTH` inches wide (800 px at 100 dpi, JupyterLab's output width at 1280 px
 with the file browser open; :func:`subplots` makes them), text of at least :data:`MIN_FONT`
 points, log axes that stop at a labelled :func:`rounding_floor` instead of running to 1e-300,
-a colour bar wherever colour encodes a value, theory lines (:func:`theory_line`) dashed, black
-and above the data.
+a colour bar wherever colour encodes a value, theory lines (:func:`theory_line`) dashed (black
+unless asked otherwise) and above the data.
 
 This is the only module of labkit that imports matplotlib and seaborn; ``import labkit``
 loads it on first use of ``lk.viz``.
@@ -190,7 +190,7 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
 
     With ``gap=True`` and ``f_star`` known for every trajectory's problem, plots
     :math:`f - f^*` on a log axis, clipped at the :func:`rounding_floor` ``EPS`` times the
-    largest gap drawn (below it the gap is rounding, and a gap of 0 or below, the minimum
+    largest starting gap (below it the gap is rounding, and a gap of 0 or below, the minimum
     reached to the last bit, is drawn there too, so the curve stays connected);
     otherwise plots ``f``, on a log axis if every value is positive.  A diverged run
     stops at its last finite step with an ``x``, and its label gets ``(diverged at k)``.
@@ -211,7 +211,8 @@ def loss_curves(trajs, ax=None, labels=None, gap: bool = True):
     positive = np.concatenate([c[c > 0] for c in curves]) if curves else np.empty(0)
     floor = None
     if use_gap:
-        floor = EPS * float(positive.max()) if positive.size else 1.0
+        starts = [float(c[0]) for c in curves if c.size and c[0] > 0]    # not the largest: a diverging run's
+        floor = EPS * max(starts) if starts else 1.0                      # last finite gap can be 1e300
         curves = [np.where(c > floor, c, floor) for c in curves]
     log = use_gap or (bool(curves) and all(np.all(c > 0) for c in curves) and positive.size > 0)
     for tr, name, st, y in zip(trajs, names, series_styles(len(trajs)), curves):

@@ -105,6 +105,8 @@ def test_viz_plots_pass():
     lk.viz.loss_curves(trajs, ax=ax2)
     assert readability_problems(fig) == []
     assert [t for t in ax2.texts if t.get_gid() == "rounding_floor"]
+    # the floor scales with the starting gap, not with the diverged run's last (huge) finite one
+    assert ax2.get_ylim()[0] < 1e-14 * max(tr.f[0] for tr in trajs)
     assert readability_problems(lk.viz.contour(p).figure) == []     # its own figure: a colour bar
 
 
