@@ -174,12 +174,14 @@ def test_runner_checks_each_figure_once(tmp_path):
     path = _write_notebook(
         tmp_path / "figs.ipynb",
         "n = 1",
-        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(13, 4))\nax.plot([0, 1, 2])",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(13, 4))\nax.plot([0, 1, 2])\n"
+        "# an explorer's figure: a labkit object whose .fig it is (attributes inline, no __dict__ asked for)\n"
+        "keep = type('DemoExplorer', (), {'__module__': 'labkit.widgets'})()\nkeep.fig = fig",
         "fig2, ax2 = plt.subplots(figsize=(6, 4))\nax2.plot([0, 1, 2], label='a')\nax2.set(xlabel='x', ylabel='y')",
         "plt.close('all')")
     run = nbrun.run_notebook(path, {"n": 2}, out_dir=tmp_path / "out", check_figures=True)
     # cells counted from 1 as executed: parameters, the injected parameters, then the figures
-    assert [(f["cell"], f["explorer"]) for f in run.figures] == [(3, None), (4, None)]
+    assert [(f["cell"], f["explorer"]) for f in run.figures] == [(3, "DemoExplorer"), (4, None)]
     assert any("13 in wide" in q for q in run.figures[0]["problems"]) and run.figures[1]["problems"] == []
     assert nbrun.run_notebook(path, {"n": 2}, out_dir=tmp_path / "out").figures == []    # off by default
 

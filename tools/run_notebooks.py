@@ -130,9 +130,12 @@ def _labkit_figure_hook():
             if fig in state["seen"]:
                 continue
             state["seen"].add(fig)
-            owner = [type(o).__name__ for d in gc.get_referrers(fig) if isinstance(d, dict) and d.get("fig") is fig
-                     for o in gc.get_referrers(d) if getattr(o, "__dict__", None) is d
-                     and type(o).__module__.startswith("labkit")]
+            # the object whose .fig it is refers to it through its __dict__, or directly (Python 3.11
+            # keeps a plain object's attributes inline until its __dict__ is asked for)
+            refs = gc.get_referrers(fig)
+            refs += [o for d in refs if isinstance(d, dict) and d.get("fig") is fig for o in gc.get_referrers(d)]
+            owner = [type(o).__name__ for o in refs if not isinstance(o, dict)
+                     and type(o).__module__.startswith("labkit") and getattr(o, "fig", None) is fig]
             try:
                 problems = state["rules"].readability_problems(fig)
             except Exception as e:
