@@ -28,7 +28,7 @@ from .._errors import check_int, check_problem, check_run_memory, shown
 __all__ = ["CONTROL_ROW_PX", "DPI", "Explorer", "MAX_CONTOUR_N", "MAX_HEIGHT_PX", "MAX_WIDTH_PX", "MIN_FONT_PT",
            "ROUNDING_FLOOR", "STATUS_PX", "TINY", "check_contour_n", "check_steps", "decade", "explorer_box",
            "floor_line", "fmt", "is_ipympl", "log_axis", "merge_ranges", "positive", "problem_dict", "rule_names",
-           "set_log_ylim", "style_figure", "theory_style"]
+           "set_log_ylim", "style_figure", "theory_style", "StatusText", "contour_colorbar"]
 
 #: Floor for log axes relative to the data's top: round-off lives below ``1e-16`` of a value.
 TINY = 1e-300
@@ -135,7 +135,7 @@ def set_log_ylim(ax, rng, floor=None):
     lo, hi = rng
     hi = min(max(hi, 1e-18), 1e290)
     lo = max(lo, hi * ROUNDING_FLOOR, 1e-20 if floor is None else floor)
-    lo = min(lo, hi / 10.0)                  # at least one decade: two major ticks
+    lo = min(lo, 10.0 ** (math.floor(math.log10(hi)) - 1))   # two powers of ten inside: two labelled ticks
     pad = 10.0 ** (0.05 * math.log10(hi / lo))
     ax.set_ylim(lo / pad, hi * pad)
 
@@ -151,13 +151,36 @@ def fmt(v: float) -> str:
 
 
 def style_figure(fig):
-    """Fonts of at least MIN_FONT_PT in every Text of ``fig`` (ticks, labels, titles, legends, notes)."""
-    for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
-        try:
-            if text.get_fontsize() < MIN_FONT_PT:
-                text.set_fontsize(MIN_FONT_PT)
-        except (TypeError, AttributeError):
-            pass
+    """Fonts of at least MIN_FONT_PT in every Text of ``fig`` (ticks, labels, titles, legends, notes).
+
+    Tick labels are made at draw time from the axis's tick keywords, so those are set too.
+    """
+    import matplotlib as mpl
+    from matplotlib.text import Text
+    for ax in fig.axes:
+        for name, axis in (("xtick", ax.xaxis), ("ytick", ax.yaxis)):
+            for which in ("major", "minor"):
+                size = axis.get_tick_params(which=which).get("labelsize", mpl.rcParams[f"{name}.labelsize"])
+                if _points(size) < MIN_FONT_PT:
+                    axis.set_tick_params(which=which, labelsize=MIN_FONT_PT)
+    for text in fig.findobj(Text):
+        if text.get_fontsize() < MIN_FONT_PT:
+            text.set_fontsize(MIN_FONT_PT)
+
+
+def _points(size) -> float:
+    from matplotlib.font_manager import FontProperties
+    return float(FontProperties(size=size).get_size_in_points())
+
+
+def contour_colorbar(ax, label="log10(f - f*)"):
+    """A slim colour bar for the contour in ``ax`` (the colour encodes log10 of the gap to f*)."""
+    from matplotlib.contour import ContourSet
+    sets = [c for c in ax.collections if isinstance(c, ContourSet)] or [c for c in ax.get_children()
+                                                                         if isinstance(c, ContourSet)]
+    if not sets:
+        return None
+    return ax.figure.colorbar(sets[-1], ax=ax, label=label, fraction=0.06, pad=0.02, aspect=30)
 
 
 def log_axis(axis, numticks: int = 5):
@@ -211,6 +234,15 @@ def explorer_box():
 
         _BOX = ExplorerVBox
     return _BOX
+
+
+class StatusText(str):
+    """The status line's text.  ``.value`` is the same text: the committed notebooks read
+    ``ex.status.value`` from when ``status`` was the label widget."""
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
 
 class Explorer:
@@ -284,9 +316,9 @@ class Explorer:
         return dict(self._control_map or {})
 
     @property
-    def status(self) -> str:
-        """The status line's text."""
-        return self._status_text
+    def status(self) -> StatusText:
+        """The status line's text (a ``str``)."""
+        return StatusText(self._status_text)
 
     @property
     def status_label(self):
@@ -317,6 +349,8 @@ class Explorer:
 
         viz.style()
         figsize = cls.figsize if figsize is None else figsize
+        # Constrained from the start: colour bars made now take their room from the layout.
+        layout = "constrained" if layout is None else layout
         if is_ipympl():
             with plt.ioff():                       # the canvas is shown in .widget, not at cell end
                 fig = plt.figure(figsize=figsize, layout=layout, dpi=DPI)
@@ -365,6 +399,23 @@ class Explorer:
             if ax.get_ylabel():
                 x_px, y = ax.yaxis.label.get_position()
                 ax.yaxis.set_label_coords(inv.transform((x_px, 0.0))[0], y)
+
+    _cbar = None
+
+    def contour_bar(self, ax):
+        """The contour's colour bar (made once; a new contour in ``ax`` is re-pointed to it)."""
+        from matplotlib.contour import ContourSet
+        if self._cbar is None:
+            self._cbar = contour_colorbar(ax)
+        else:
+            # A new colour bar in the old one's axes: the layout stays as frozen.
+            sets = [c for c in ax.get_children() if isinstance(c, ContourSet)]
+            if sets:
+                cax, label = self._cbar.ax, self._cbar.ax.get_ylabel()
+                cax.clear()
+                self._cbar = ax.figure.colorbar(sets[-1], cax=cax, label=label)
+                style_figure(ax.figure)
+        return self._cbar
 
     def animate(self, artists):
         """Mark ``artists`` as the per-event ones: blitted over the cached background."""

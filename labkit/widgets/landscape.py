@@ -118,10 +118,8 @@ class LandscapeExplorer(Explorer):
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
         from .. import viz
-        from .base import (Explorer, check_contour_n, check_steps, decade, log_axis, merge_ranges, positive,
-                   problem_dict, rule_names, set_log_ylim, theory_style)
 
-        fig = self.new_figure((11, 4.8))
+        fig = self.new_figure((7.8, 4.4))
         ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.1, 1))
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss}
         styles = dict(zip(self.rules, viz.series_styles(len(self.rules))))
@@ -168,6 +166,7 @@ class LandscapeExplorer(Explorer):
             line.remove()
         p = self.problem
         viz.contour(p, ax=ax, n=self._contour_n)
+        self.contour_bar(ax)
         g = gradient_field(p, 18)
         norm = np.hypot(g.U, g.V)
         norm = np.where(norm > 0, norm, 1.0)

@@ -58,7 +58,7 @@ class SeparableExplorer(Explorer):
         self._steps = _sep.check_steps(steps)
         check_run_memory(problem, self._steps)
         self._state = {"gamma": _sep.check_gamma(gamma),
-                       "t": self._steps if t is None else check_int("t", t, 0, self._steps)}
+                       "t": self._start_t() if t is None else check_int("t", t, 0, self._steps)}
         self._memo = {}
         self._syncing = False
         self._build_figure()
@@ -67,6 +67,10 @@ class SeparableExplorer(Explorer):
         self.freeze_layout()
 
     # ------------------------------------------------------------------ state
+
+    def _start_t(self) -> int:
+        """Where the step slider opens: inside its range (3/4 of the way), so both arrow keys move it."""
+        return max(0, min(self._steps - 1, (3 * self._steps) // 4))
 
     @property
     def params(self) -> dict:
@@ -97,10 +101,8 @@ class SeparableExplorer(Explorer):
     def _build_figure(self):
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-        from .base import (Explorer, check_contour_n, check_steps, decade, log_axis, merge_ranges, positive,
-                   problem_dict, rule_names, set_log_ylim, theory_style)
 
-        fig = self.new_figure((10, 7.5))
+        fig = self.new_figure((7.8, 4.8))
         (ax_data, ax_loss), (ax_angle, ax_r) = fig.subplots(2, 2)
         self.fig = fig
         self.axes = {"data": ax_data, "loss": ax_loss, "angle": ax_angle, "r": ax_r}

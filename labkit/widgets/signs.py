@@ -131,7 +131,7 @@ class SignUpdateExplorer(Explorer):
         from matplotlib.patches import Rectangle
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-        fig = self.new_figure((11, 7.8))
+        fig = self.new_figure((7.8, 4.2))
         gs = fig.add_gridspec(2, 2, height_ratios=(1.25, 1))
         ax_path, ax_dist = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
         ax_coord, ax_state = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
@@ -165,7 +165,7 @@ class SignUpdateExplorer(Explorer):
         ax_coord.set_ylabel("|Δx_i| / lr  (x0: colour, x1: grey --)")
         ax_coord.set_ylim(0.0, 2.5)             # fixed: exactly 1 is the lattice; larger steps are clipped
         ax_state.axis("off")
-        self._state_text = ax_state.text(0.0, 1.0, "", family="monospace", fontsize=8.5, va="top", ha="left",
+        self._state_text = ax_state.text(0.0, 1.0, "", family="monospace", fontsize=9, va="top", ha="left",
                                          transform=ax_state.transAxes)
         for ax in (ax_dist,):
             ax.yaxis.set_major_locator(LogLocator(numticks=6))
@@ -188,6 +188,7 @@ class SignUpdateExplorer(Explorer):
             line.remove()
         p = self.problem
         viz.contour(p, ax=ax, n=self._contour_n)
+        self.contour_bar(ax)
         ax.set_title(f"{self._state['problem']}: every rule from x0")
         (x0, x1), (y0, y1) = p.domain
         ax.set_xlim(x0, x1)

@@ -39,6 +39,7 @@ class StabilityMapExplorer(Explorer):
         self._cell_mark, = ax_map.plot([], [], ls="none", marker="s", ms=9, mfc="none", mec="red", mew=2)
         p = smap.problem
         viz.contour(p, ax=ax_path, n=contour_n)
+        self.contour_bar(ax_path)
         self._path_line, = ax_path.plot([], [], color="tab:orange", lw=1.3)
         self._end_mark, = ax_path.plot([], [], ls="none", marker="o", ms=6, color="tab:orange", mec="white")
         self._div_mark, = ax_path.plot([], [], ls="none", marker="x", ms=10, mew=2.5, color="red")

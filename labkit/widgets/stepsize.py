@@ -10,8 +10,8 @@ from .. import analysis as _an
 from .. import optim as _optim
 from .._errors import DivergenceWarning, check_positive, check_problem, check_real
 from ..run import run as _run
-from .base import (TINY, Explorer, check_contour_n, check_steps, decade, fmt, merge_ranges, positive, rule_names,
-                   set_log_ylim)
+from .base import (TINY, Explorer, check_contour_n, check_steps, decade, fmt, log_axis, merge_ranges, positive,
+                   rule_names, set_log_ylim, theory_style)
 
 __all__ = ["StepSizeExplorer"]
 
@@ -108,13 +108,18 @@ class StepSizeExplorer(Explorer):
 
         from .. import viz
 
-        fig = self.new_figure((10, 7.5))
-        (ax_path, ax_loss), (ax_step, ax_split) = fig.subplots(2, 2)
+        fig = self.new_figure((7.8, 4.5))
+        gs = fig.add_gridspec(3, 2, height_ratios=(0.14, 1, 1))
+        ax_lr = fig.add_subplot(gs[0, :])
+        (ax_path, ax_loss), (ax_step, ax_split) = [[fig.add_subplot(gs[i, j]) for j in (0, 1)] for i in (1, 2)]
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss, "step": ax_step, "split": ax_split}
+        self.lr_axes = ax_lr
+        self._build_lr_scale(ax_lr)
         p = self.problem
         colors = [st["color"] for st in viz.series_styles(max(3, p.dim))]
 
         viz.contour(p, ax=ax_path, n=contour_n)
+        self.contour_bar(ax_path)
         self._path_line, = ax_path.plot([], [], color="tab:orange", lw=1.5, zorder=2)
         self._start_mark, = ax_path.plot([], [], ls="none", marker="o", ms=7, mfc="white", mec="tab:orange",
                                          mew=1.5, zorder=3)
@@ -147,7 +152,7 @@ class StepSizeExplorer(Explorer):
             for i, lam in enumerate(self._lam):
                 line, = ax_split.plot([], [], color=colors[i % len(colors)], lw=1.3,
                                       label=f"λ={lam:.3g}")
-                rate, = ax_split.plot([], [], color=colors[i % len(colors)], lw=1.0, ls="--", label="_nolegend_")
+                rate, = ax_split.plot([], [], label="_nolegend_", **theory_style())
                 self._split_lines.append(line)
                 self._rate_lines.append(rate)
             ax_split.legend(loc="lower left", fontsize="x-small")
@@ -179,8 +184,37 @@ class StepSizeExplorer(Explorer):
                        self._path_line, self._start_mark, self._end_mark, self._div_mark,
                        self._loss_line, self._step_line, self._eff_line,
                        *self._split_lines, *self._rate_lines,
-                       ax_step.get_legend(), ax_split.get_legend(), self._limits_text])
+                       ax_step.get_legend(), ax_split.get_legend(), self._limits_text, self._lr_mark,
+                       self._hb_line])
         self.connect("button_press_event", self._on_press)
+
+    def _build_lr_scale(self, ax):
+        """The lr slider's scale as a strip above the plots: the stability limits (theory, dashed
+        black, fixed: 2/λmax; moving with momentum: (2+2μ)/λmax) and the current lr (a marker)."""
+        lo, hi = _LR_RANGE
+        lg = math.log10(self._state["lr"])
+        ax.set_xscale("log")
+        ax.set_xlim(10.0 ** min(lo, math.floor(lg)), 10.0 ** max(hi, math.ceil(lg)))
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_visible(False)
+        ax.grid(False)
+        log_axis(ax.xaxis, numticks=8)
+        self._theory = []
+        lam = self._lam
+        if lam is not None and lam[-1] > 0:
+            lim = _an.gd_stability_limit(lam)
+            self._theory.append(ax.axvline(lim, **theory_style()))
+            ax.text(lim, 0.5, f" 2/λmax={fmt(lim)}", va="center", ha="left", fontsize=9, zorder=7)
+        self._hb_line = ax.axvline(1.0, visible=False, **theory_style(ls=":"))
+        self._theory.append(self._hb_line)
+        self._lr_mark, = ax.plot([self._state["lr"]], [0.5], ls="none", marker="v", ms=9, color="tab:orange",
+                                 mec="black", zorder=5)
+        ax.set_xlabel("lr (the slider's scale; dashed: stability limit)", labelpad=1)
+        ax.set_ylabel("lr")                            # (hidden with the y axis; names the strip)
+
+    def theory_lines(self) -> list:
+        """The lines that draw theory (stability limits, envelopes): dark, dashed, above the data."""
+        return [*self._theory, *self._rate_lines]
 
     # ------------------------------------------------------------------ controls
 
@@ -219,7 +253,7 @@ class StepSizeExplorer(Explorer):
             self._syncing = False
 
     def control_rows(self):
-        return [[self.rule_picker, self.steps_slider, self.lr_slider, self.momentum_slider]]
+        return [[self.rule_picker, self.steps_slider], [self.lr_slider, self.momentum_slider]]
 
     # ------------------------------------------------------------------ events
 
@@ -316,6 +350,12 @@ class StepSizeExplorer(Explorer):
         self._eff_line.set_data(steps[:-1], eff)
         set_log_ylim(ax, merge_ranges(r1, r2))
 
+        self._lr_mark.set_xdata([self._state["lr"]])
+        mu = self._state["momentum"] if self._state["rule"] == "sgd" else 0.0
+        hb = self._lam is not None and self._lam[-1] > 0 and 0.0 < mu < 1.0
+        self._hb_line.set_visible(bool(hb))
+        if hb:
+            self._hb_line.set_xdata([_an.heavy_ball_limit(self._lam, mu)] * 2)
         if self._lam is not None:
             self._draw_split(traj, steps)
         self.set_status(self._status(traj))

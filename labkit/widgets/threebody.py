@@ -210,10 +210,8 @@ class ThreeBodyExplorer(Explorer):
     def _build_figure(self):
         from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-        from .base import (Explorer, check_contour_n, check_steps, decade, log_axis, merge_ranges, positive,
-                   problem_dict, rule_names, set_log_ylim, theory_style)
 
-        fig = self.new_figure((10.5, 6.0))
+        fig = self.new_figure((7.8, 4.5))
         gs = fig.add_gridspec(2, 2, width_ratios=(1.15, 1))
         ax_orbit = fig.add_subplot(gs[:, 0])
         ax_dt, ax_err = fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 1])
@@ -243,12 +241,14 @@ class ThreeBodyExplorer(Explorer):
             ax.yaxis.set_major_locator(LogLocator(numticks=5))
             ax.yaxis.set_minor_locator(NullLocator())
             ax.yaxis.set_major_formatter(FuncFormatter(decade))
+        # The colour is the step size: a colour bar, redrawn with the data (its norm follows the run).
+        self._dt_bar = fig.colorbar(self._dots, ax=ax_orbit, label="step size", fraction=0.05, pad=0.02)
         fig.set_layout_engine("constrained")
         # Limits change with every run: the axes are animated with the data (blitted), so a
         # slider move never needs a full redraw.
         self.animate([ax_orbit.xaxis, ax_orbit.yaxis, ax_dt.xaxis, ax_dt.yaxis, ax_err.xaxis, ax_err.yaxis,
                        self._dots, *self._trails, self._bodies, self._dt_dots, self._mu_line, self._err_line,
-                       *self._cursors])
+                       *self._cursors, self._dt_bar.ax])
 
     # ------------------------------------------------------------------ controls
 
