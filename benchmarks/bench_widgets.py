@@ -136,13 +136,16 @@ def _event_cases():
     ]
 
 
-def explorer_events(n: int = 21) -> dict:
-    """{case: median ms of one event} (thread CPU time; Agg; the background cached first)."""
+def explorer_events(n: int = 21, backend: str = "Agg") -> dict:
+    """{case: median ms of one event} (thread CPU time; the background cached first).
+
+    ``backend="module://ipympl.backend_nbagg"`` adds what ipympl does in the kernel per
+    event: the diff image's PNG encoding and the comm message (no browser attached).
+    """
     import statistics
     import time
-    os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
-    matplotlib.use("Agg")
+    matplotlib.use(backend)
     out = {}
     for name, make, events in _event_cases():
         ex = make()
@@ -221,14 +224,11 @@ class _Fixed:
         return self.seconds, self.seconds
 
 
-if __name__ == "__main__":
-    import sys
-    if "--events" in sys.argv:
-        for name, ms_ in explorer_events().items():
-            print(f"{name:36s} {ms_:8.2f} ms")
-
-
-if __name__ == "__main__":
+if __name__ == "__main__" and "--events" in __import__("sys").argv:
+    _backend = "module://ipympl.backend_nbagg" if "--ipympl" in __import__("sys").argv else "Agg"
+    for name, ms_ in explorer_events(backend=_backend).items():
+        print(f"{name:36s} {ms_:8.2f} ms")
+elif __name__ == "__main__":
     import sys
     rows, _ = measure(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 7)
     for r in rows:

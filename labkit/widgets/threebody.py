@@ -244,11 +244,9 @@ class ThreeBodyExplorer(Explorer):
         # The colour is the step size: a colour bar, redrawn with the data (its norm follows the run).
         self._dt_bar = fig.colorbar(self._dots, ax=ax_orbit, label="step size", fraction=0.05, pad=0.02)
         fig.set_layout_engine("constrained")
-        # Limits change with every run: the axes are animated with the data (blitted), so a
-        # slider move never needs a full redraw.
-        self.animate([ax_orbit.xaxis, ax_orbit.yaxis, ax_dt.xaxis, ax_dt.yaxis, ax_err.xaxis, ax_err.yaxis,
-                       self._dots, *self._trails, self._bodies, self._dt_dots, self._mu_line, self._err_line,
-                       *self._cursors, self._dt_bar.ax])
+        # Limits and the colour bar change only with a new run (then one full draw); the time
+        # slider moves trails, dots and cursors only, blitted over the cached axes.
+        self.animate([self._dots, *self._trails, self._bodies, *self._cursors])
 
     # ------------------------------------------------------------------ controls
 
@@ -333,7 +331,7 @@ class ThreeBodyExplorer(Explorer):
         self._set_time(s["t"])
         self.set_status(self._status())
         if render:
-            self.refresh()
+            self.refresh(full=new_run)
 
     def _set_run(self, run):
         from matplotlib.colors import LogNorm
