@@ -114,7 +114,8 @@ def _event_cases():
     import labkit as lk
     from labkit import widgets as W
     quad = lk.problems.quadratic(eigs=(1, 10), angle=0.5)
-    smap = lk.analysis.stability_map(quad, "sgd", 100, lr=np.geomspace(1e-3, 1.0, 30), momentum=np.linspace(0, 0.99, 30))
+    smap = lk.analysis.stability_map(quad, "sgd", 100, lr=np.geomspace(1e-3, 1.0, 30),
+                                     momentum=np.linspace(0, 0.99, 30))
     return [
         ("StepSizeExplorer lr", lambda: W.StepSizeExplorer(quad, rules=("sgd", "adam", "rmsprop", "lion"), steps=2000),
          [{"lr": 0.05}, {"lr": 0.15}]),
@@ -126,7 +127,8 @@ def _event_cases():
         ("LandscapeExplorer lr", lambda: W.LandscapeExplorer(rules=("sgd", "adam", "rmsprop"), steps=500, lr=0.01),
          [{"lr": 0.01}, {"lr": 0.02}]),
         ("SeparableExplorer lr", lambda: W.SeparableExplorer(
-            lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=0), steps=200), [{"gamma": 1.0}, {"gamma": 30.0}]),
+            lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=0), steps=200),
+         [{"gamma": 1.0}, {"gamma": 30.0}]),
         ("SeparableExplorer t", lambda: W.SeparableExplorer(
             lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=0), steps=200), [{"t": 50}, {"t": 150}]),
         ("ThreeBodyExplorer t", lambda: W.ThreeBodyExplorer("figure_eight", "hermite", mu=1e-2, n_out=400),

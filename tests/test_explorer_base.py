@@ -143,10 +143,12 @@ def test_axes_have_ticks_floors_and_colorbars(made):
                                                                            type(artist).__name__)
 
 
-def test_theory_lines_are_drawn_above_the_data_in_dark_dashes():
-    from labkit.widgets import StepSizeExplorer
-    ex = StepSizeExplorer(lk.problems.quadratic(eigs=(1, 10), angle=0.5), steps=80, contour_n=20)
-    ex.update(lr=0.15)
+@pytest.mark.parametrize("kind", ["step", "map"])
+def test_theory_lines_are_drawn_above_the_data_in_dark_dashes(kind):
+    from labkit import widgets as W
+    make, event = EXPLORERS[kind]
+    ex = make(W)
+    ex.update(**event)
     lines = ex.theory_lines()
     assert lines
     data_z = max(ln.get_zorder() for ax in ex.fig.axes for ln in ax.lines if ln not in lines)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import separable as _sep
 from .._errors import check_int, check_problem, check_run_memory
-from .base import Explorer, decade, positive, set_log_ylim
+from .base import Explorer, decade, positive, set_log_ylim, theory_style
 
 __all__ = ["SeparableExplorer"]
 
@@ -142,14 +142,14 @@ class SeparableExplorer(Explorer):
         self._ax_margin = ax_angle.twinx()
         self._margin_line, = self._ax_margin.plot([], [], color="tab:green", lw=1.2, ls="--")
         self._ax_margin.set_ylim(-1.0, 1.1)
-        self._ax_margin.axhline(1.0, color="tab:green", ls=":", lw=1)
+        self._ax_margin.axhline(1.0, **theory_style(ls=":"))
         self._ax_margin.set_ylabel("margin / max margin")
         self._ax_margin.grid(False)
         ax_angle.set_title("angle to max margin (solid), margin (dashed)")
 
         self._r_line, = ax_r.plot([], [], color="tab:brown", lw=1.2, marker=".", ms=3)
         # r = 1 moves on screen as the log y-limits change: repainted with the data
-        self._r_one = ax_r.axhline(1.0, color="r", ls="--", lw=1)
+        self._r_one = ax_r.axhline(1.0, **theory_style())
         ax_r.set_yscale("log")
         ax_r.set_xlabel("step")
         ax_r.set_ylabel("r = |Δx|/ρ_a")

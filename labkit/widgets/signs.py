@@ -10,7 +10,7 @@ from .. import optim as _optim
 from .._errors import DivergenceWarning, check_bool, check_real
 from ..run import run as _run
 from .base import (Explorer, check_contour_n, check_steps, decade, merge_ranges, positive, problem_dict, rule_names,
-                   set_log_ylim)
+                   set_log_ylim, theory_style)
 
 __all__ = ["SignUpdateExplorer", "sign_lab_problems"]
 
@@ -157,7 +157,7 @@ class SignUpdateExplorer(Explorer):
         ax_dist.set_xlabel("step")
         ax_dist.set_ylabel("‖x - x*‖∞ / lr")
         ax_dist.set_title("distance to the minimiser, in steps of lr")
-        self._one_line = ax_dist.axhline(1.0, color="0.3", lw=0.8, ls=":")
+        self._one_line = ax_dist.axhline(1.0, **theory_style(ls=":"))
         self._coord_lines = [ax_coord.plot([], [], lw=1.0, ls=ls, label=f"coordinate {i}")[0]
                              for i, ls in enumerate(("-", "--"))]
         self._coord_cursor = ax_coord.axvline(0, color="0.4", lw=0.8)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import analysis as _an
 from .._errors import shown
-from .base import Explorer, check_contour_n, positive, set_log_ylim
+from .base import Explorer, check_contour_n, positive, set_log_ylim, theory_style
 
 __all__ = ["StabilityMapExplorer"]
 
@@ -36,6 +36,7 @@ class StabilityMapExplorer(Explorer):
         ax_map, ax_path, ax_loss = fig.subplots(1, 3, width_ratios=(1.25, 1, 1))
         self.fig, self.axes = fig, {"map": ax_map, "path": ax_path, "loss": ax_loss}
         smap.plot(ax=ax_map, what=what)
+        self._restyle_boundary(ax_map)
         self._cell_mark, = ax_map.plot([], [], ls="none", marker="s", ms=9, mfc="none", mec="red", mew=2)
         p = smap.problem
         viz.contour(p, ax=ax_path, n=contour_n)
@@ -60,6 +61,21 @@ class StabilityMapExplorer(Explorer):
         self.apply(value0=a0[len(a0) // 2] if value0 is None else value0,
                    value1=a1[len(a1) // 2] if value1 is None else value1, render=False)
         self.freeze_layout()
+
+    @staticmethod
+    def _restyle_boundary(ax):
+        """The map's theoretical limit as theory is drawn in every explorer: dark, dashed, thick,
+        above the cells (with a white edge: the heatmap's dark cells)."""
+        from matplotlib import patheffects
+        lines = [ln for ln in ax.lines if ln.get_label() == "theoretical limit"]
+        for ln in lines:
+            ln.set(**theory_style(), path_effects=[patheffects.withStroke(linewidth=3.6, foreground="white")])
+        if lines:
+            ax.legend(loc="upper left")
+
+    def theory_lines(self) -> list:
+        """The lines that draw theory (the map's stability boundary)."""
+        return [ln for ln in self.axes["map"].lines if ln.get_label() == "theoretical limit"]
 
     def _on_press(self, event):
         toolbar = getattr(event.canvas, "toolbar", None)
