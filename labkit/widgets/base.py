@@ -180,7 +180,16 @@ def contour_colorbar(ax, label="log10(f - f*)"):
                                                                          if isinstance(c, ContourSet)]
     if not sets:
         return None
-    return ax.figure.colorbar(sets[-1], ax=ax, label=label, fraction=0.06, pad=0.02, aspect=30)
+    cb = ax.figure.colorbar(sets[-1], ax=ax, label=label, fraction=0.06, pad=0.02, aspect=30)
+    _few_ticks(cb)
+    return cb
+
+
+def _few_ticks(cb):
+    from matplotlib.ticker import FormatStrFormatter, MaxNLocator
+    cb.locator = MaxNLocator(4)                # a colour bar of contour levels labels every level
+    cb.formatter = FormatStrFormatter("%.1f")
+    cb.update_ticks()
 
 
 def log_axis(axis, numticks: int = 5):
@@ -414,6 +423,7 @@ class Explorer:
                 cax, label = self._cbar.ax, self._cbar.ax.get_ylabel()
                 cax.clear()
                 self._cbar = ax.figure.colorbar(sets[-1], cax=cax, label=label)
+                _few_ticks(self._cbar)
                 style_figure(ax.figure)
         return self._cbar
 

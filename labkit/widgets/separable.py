@@ -118,10 +118,11 @@ class SeparableExplorer(Explorer):
         ax_data.plot(-u[1] * seg, u[0] * seg, "k--", lw=1, label="max margin")
         self._boundary, = ax_data.plot([], [], color="tab:orange", lw=2, label="LR+GD at step t")
         self._arrow, = ax_data.plot([], [], color="tab:orange", lw=1, marker="o", ms=3)
-        ax_data.legend(loc="lower left", fontsize="x-small")
+        ax_data.legend(loc="lower left", ncols=2, handlelength=1.2, columnspacing=0.8, labelspacing=0.2,
+                       borderpad=0.2, framealpha=0.7)
         ax_data.set_xlabel("feature $a_0$")
         ax_data.set_ylabel("feature $a_1$")
-        ax_data.set_title("data and decision boundary at step t")
+        ax_data.set_title("data, boundary at step t")
 
         steps = np.arange(self._steps + 1)
         self._loss_line, = ax_loss.plot([], [], color="tab:blue", lw=1.5, label="loss f(x_t)")
@@ -133,19 +134,19 @@ class SeparableExplorer(Explorer):
         self._ax_err.set_ylim(-0.02, 0.6)
         self._ax_err.set_ylabel("training error")
         self._ax_err.grid(False)                 # one grid per panel: the left axis's
-        ax_loss.set_title("loss (solid) and training error (dashed)")
+        ax_loss.set_title("loss (—), training error (--)")
 
         self._angle_line, = ax_angle.plot([], [], color="tab:purple", lw=1.5)
         ax_angle.set_yscale("log")
         ax_angle.set_xlabel("step")
-        ax_angle.set_ylabel("angle to max margin (rad)")
+        ax_angle.set_ylabel("angle (rad)")
         self._ax_margin = ax_angle.twinx()
         self._margin_line, = self._ax_margin.plot([], [], color="tab:green", lw=1.2, ls="--")
         self._ax_margin.set_ylim(-1.0, 1.1)
         self._ax_margin.axhline(1.0, **theory_style(ls=":"))
-        self._ax_margin.set_ylabel("margin / max margin")
+        self._ax_margin.set_ylabel("margin / max")
         self._ax_margin.grid(False)
-        ax_angle.set_title("angle to max margin (solid), margin (dashed)")
+        ax_angle.set_title("angle to max margin (—), margin (--)")
 
         self._r_line, = ax_r.plot([], [], color="tab:brown", lw=1.2, marker=".", ms=3)
         # r = 1 moves on screen as the log y-limits change: repainted with the data
@@ -153,7 +154,7 @@ class SeparableExplorer(Explorer):
         ax_r.set_yscale("log")
         ax_r.set_xlabel("step")
         ax_r.set_ylabel("r = |Δx|/ρ_a")
-        ax_r.set_title("normalised step r = |Δx|/ρ_a (safe below 1)")
+        ax_r.set_title("normalised step (safe below 1)")
 
         self._t_marks = [a.axvline(0, color="0.4", lw=0.8) for a in (ax_loss, ax_angle, ax_r)]
         for ax in (ax_loss, ax_angle, ax_r):

@@ -132,7 +132,7 @@ class SignUpdateExplorer(Explorer):
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
         fig = self.new_figure((7.8, 4.2))
-        gs = fig.add_gridspec(2, 2, height_ratios=(1.25, 1))
+        gs = fig.add_gridspec(2, 2, height_ratios=(1.1, 1))
         ax_path, ax_dist = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
         ax_coord, ax_state = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
         self.fig = fig
@@ -156,13 +156,13 @@ class SignUpdateExplorer(Explorer):
         ax_dist.set_yscale("log")
         ax_dist.set_xlabel("step")
         ax_dist.set_ylabel("‖x - x*‖∞ / lr")
-        ax_dist.set_title("distance to the minimiser, in steps of lr")
+        ax_dist.set_title("distance to x*, in steps of lr")
         self._one_line = ax_dist.axhline(1.0, **theory_style(ls=":"))
         self._coord_lines = [ax_coord.plot([], [], lw=1.0, ls=ls, label=f"coordinate {i}")[0]
                              for i, ls in enumerate(("-", "--"))]
         self._coord_cursor = ax_coord.axvline(0, color="0.4", lw=0.8)
         ax_coord.set_xlabel("step")
-        ax_coord.set_ylabel("|Δx_i| / lr  (x0: colour, x1: grey --)")
+        ax_coord.set_ylabel("|Δx_i| / lr")
         ax_coord.set_ylim(0.0, 2.5)             # fixed: exactly 1 is the lattice; larger steps are clipped
         ax_state.axis("off")
         self._state_text = ax_state.text(0.0, 1.0, "", family="monospace", fontsize=9, va="top", ha="left",
@@ -368,14 +368,14 @@ class SignUpdateExplorer(Explorer):
         k = min(s["step"], len(st.g)) - 1           # row k is the step that produced x_(k+1)
         rows = [f"{s['inspect']}, step {k + 1} (lr_t = {float(st.lr[k]):.3g})", ""]
         fields = [("g", st.g), ("m", st.m), ("v", st.v), ("c", st.c), ("direction u", st.u),
-                  ("sign flips of c", st.flips), ("sign g = sign m", st.agree), ("update Δx", st.update)]
-        rows.append(f"{'':16s}" + "".join(f"{'x' + str(i):>12s}" for i in range(2)))
+                  ("sign flips", st.flips), ("sgn g = sgn m", st.agree), ("update Δx", st.update)]
+        rows.append(f"{'':13s}" + "".join(f"{'x' + str(i):>11s}" for i in range(2)))
         for name, arr in fields:
             if arr is None:
                 continue
             vals = np.asarray(arr[k])
-            cells = "".join(f"{self._cell(v):>12s}" for v in vals)
-            rows.append(f"{name:16s}{cells}")
+            cells = "".join(f"{self._cell(v):>11s}" for v in vals)
+            rows.append(f"{name:13s}{cells}")
         return "\n".join(rows)
 
     @staticmethod

@@ -32,11 +32,13 @@ class StabilityMapExplorer(Explorer):
 
         self.map = smap
         self._state = {"value0": None, "value1": None}
-        fig = self.new_figure((7.8, 3.3), layout="constrained")
-        ax_map, ax_path, ax_loss = fig.subplots(1, 3, width_ratios=(1.25, 1, 1))
+        fig = self.new_figure((7.8, 4.6), layout="constrained")
+        gs = fig.add_gridspec(2, 2, width_ratios=(1.25, 1))     # the map tall on the left, its cell's run beside
+        ax_map, ax_path, ax_loss = fig.add_subplot(gs[:, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 1])
         self.fig, self.axes = fig, {"map": ax_map, "path": ax_path, "loss": ax_loss}
         smap.plot(ax=ax_map, what=what)
         self._restyle_boundary(ax_map)
+        ax_map.set_title(ax_map.get_title().replace(" on ", " on\n", 1) + ": click a cell")   # fits 480 px
         self._cell_mark, = ax_map.plot([], [], ls="none", marker="s", ms=9, mfc="none", mec="red", mew=2)
         p = smap.problem
         viz.contour(p, ax=ax_path, n=contour_n)

@@ -109,7 +109,7 @@ class StepSizeExplorer(Explorer):
         from .. import viz
 
         fig = self.new_figure((7.8, 4.5))
-        gs = fig.add_gridspec(3, 2, height_ratios=(0.14, 1, 1))
+        gs = fig.add_gridspec(3, 2, height_ratios=(0.09, 1, 1))
         ax_lr = fig.add_subplot(gs[0, :])
         (ax_path, ax_loss), (ax_step, ax_split) = [[fig.add_subplot(gs[i, j]) for j in (0, 1)] for i in (1, 2)]
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss, "step": ax_step, "split": ax_split}
@@ -141,13 +141,13 @@ class StepSizeExplorer(Explorer):
         ax_step.set_yscale("log")
         ax_step.set_xlabel("step")
         ax_step.set_ylabel("|Δx|, |Δx|/|g|")
-        ax_step.set_title("step |Δx| and effective step |Δx|/|g|")
-        ax_step.legend(loc="lower left", fontsize="x-small")
+        ax_step.set_title("step, effective step")
+        ax_step.legend(loc="lower left", handlelength=1.5, labelspacing=0.2, borderpad=0.2)
 
         self._split_lines, self._rate_lines = [], []
         ax_split.set_yscale("log")
         ax_split.set_xlabel("step")
-        ax_split.set_ylabel("|x - x*| along eigenvector")
+        ax_split.set_ylabel("|x - x*| per eigvec")
         if self._lam is not None:
             for i, lam in enumerate(self._lam):
                 line, = ax_split.plot([], [], color=colors[i % len(colors)], lw=1.3,
@@ -155,8 +155,8 @@ class StepSizeExplorer(Explorer):
                 rate, = ax_split.plot([], [], label="_nolegend_", **theory_style())
                 self._split_lines.append(line)
                 self._rate_lines.append(rate)
-            ax_split.legend(loc="lower left", fontsize="x-small")
-            ax_split.set_title("|error| per eigendirection (--: theory)")
+            ax_split.legend(loc="lower left", handlelength=1.5, labelspacing=0.2, borderpad=0.2)
+            ax_split.set_title("error per eigendirection")
         else:
             ax_split.set_title("error per eigendirection")
             ax_split.set_yticks([])
@@ -209,7 +209,7 @@ class StepSizeExplorer(Explorer):
         self._theory.append(self._hb_line)
         self._lr_mark, = ax.plot([self._state["lr"]], [0.5], ls="none", marker="v", ms=9, color="tab:orange",
                                  mec="black", zorder=5)
-        ax.set_xlabel("lr (the slider's scale; dashed: stability limit)", labelpad=1)
+        ax.set_xlabel("lr (dashed: stability limit)", labelpad=0)
         ax.set_ylabel("lr")                            # (hidden with the y axis; names the strip)
 
     def theory_lines(self) -> list:
