@@ -166,3 +166,15 @@ def test_separable_explorer_opens_inside_its_sliders():
     for control in ex.controls.values():
         assert control.min < control.value < control.max, control.description
     ex.close()
+
+
+def test_a_log_axis_that_reaches_round_off_shows_the_rounding_floor():
+    from labkit.widgets import StepSizeExplorer
+    ex = StepSizeExplorer(lk.problems.quadratic(eigs=(1, 10), angle=0.5), steps=400, contour_n=20)
+    ex.update(lr=0.15)                                  # converges to round-off well within 400 steps
+    ax = ex.axes["loss"]
+    lo, hi = ax.get_ylim()
+    assert lo >= hi * 1e-18
+    labels = [t for t in ax.texts if t.get_text() == "rounding floor" and t.get_visible()]
+    assert labels and lo <= labels[0].get_position()[1] <= hi
+    ex.close()

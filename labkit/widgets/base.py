@@ -391,6 +391,7 @@ class Explorer:
         first draw is kept.  Also raises every font to MIN_FONT_PT.
         """
         fig = self.fig
+        self._move_floors()
         style_figure(fig)
         fig.set_layout_engine("constrained")
         # Not canvas.draw(): under ipympl a draw before the canvas is displayed stores its
@@ -427,8 +428,34 @@ class Explorer:
                 style_figure(ax.figure)
         return self._cbar
 
+    _floors = ()
+
+    def floor_marks(self, axes):
+        """A dotted "rounding floor" line on each log axes in ``axes``, at ROUNDING_FLOOR times the
+        top of its y range: below it a difference is round-off (set_log_ylim never goes lower).
+        Shown when the floor is inside the limits; moved by :meth:`refresh`.  Call before :meth:`animate`."""
+        marks = []
+        for ax in axes:
+            line = ax.axhline(1.0, color="0.3", ls=":", lw=1.4, zorder=5, visible=False)
+            text = ax.text(0.99, 1.0, "rounding floor", transform=ax.get_yaxis_transform(), ha="right",
+                           va="bottom", fontsize=MIN_FONT_PT, color="0.25", zorder=5, visible=False)
+            marks.append((ax, line, text))
+        self._floors = (*self._floors, *marks)
+
+    def _move_floors(self):
+        for ax, line, text in self._floors:
+            lo, hi = ax.get_ylim()
+            floor = hi * ROUNDING_FLOOR * 10.0 ** (0.05 * math.log10(hi / lo))   # set_log_ylim's pad
+            shown = ax.get_yscale() == "log" and lo <= floor <= hi
+            line.set_visible(shown)
+            text.set_visible(shown)
+            if shown:
+                line.set_ydata([floor, floor])
+                text.set_y(floor)
+
     def animate(self, artists):
         """Mark ``artists`` as the per-event ones: blitted over the cached background."""
+        artists = [*artists, *(a for _, line, text in self._floors for a in (line, text))]
         self._animated = [a for a in artists if a is not None]
         for artist in self._animated:
             artist.set_animated(True)
@@ -475,6 +502,7 @@ class Explorer:
 
     def refresh(self, full: bool = False):
         """Show the current artists: blit (or a full draw when limits or layout changed)."""
+        self._move_floors()
         if self._output is not None:               # no live canvas: show a fresh picture
             self._show_output()
         else:

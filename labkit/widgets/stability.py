@@ -56,6 +56,7 @@ class StabilityMapExplorer(Explorer):
         ax_loss.set_title("its loss")
         # The heatmap and contour are the slow part of a draw: they stay in the cached
         # background and a click repaints only these.
+        self.floor_marks([ax_loss])
         self.animate([self._cell_mark, self._path_line, self._end_mark, self._div_mark, ax_loss.yaxis,
                        self._loss_line])
         self.connect("button_press_event", self._on_press)

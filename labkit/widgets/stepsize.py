@@ -180,6 +180,7 @@ class StepSizeExplorer(Explorer):
         # Blitting: what changes per event is drawn over a cached picture of everything else.
         # The y axes change with the data (log limits, tick labels) so they are redrawn too;
         # the x axes span the step budget and change only with the ``steps`` control.
+        self.floor_marks([ax_loss, ax_step] + ([ax_split] if self._lam is not None else []))
         self.animate([ax_loss.yaxis, ax_step.yaxis, ax_split.yaxis,
                        self._path_line, self._start_mark, self._end_mark, self._div_mark,
                        self._loss_line, self._step_line, self._eff_line,
