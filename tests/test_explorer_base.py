@@ -100,6 +100,11 @@ def test_fits_a_laptop_output_area(made):
     assert ex.layout_height_px() <= base.MAX_HEIGHT_PX
     for row in ex.control_rows():
         assert len(row) <= 3
+    import ipywidgets as W
+    rows = [c for c in ex.widget.children if isinstance(c, W.HBox)]
+    assert len(rows) == len(ex.control_rows())
+    for row in rows:                                   # each row fits the width: no wrapping, no extra row
+        assert sum(int(c.layout.width.rstrip("px")) for c in row.children) <= base.MAX_WIDTH_PX
 
 
 def _drawn(ex, event):

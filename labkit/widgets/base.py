@@ -533,10 +533,14 @@ class Explorer:
         return W.IntSlider(value=steps, min=tick, max=max(top, steps), step=tick, description="steps")
 
     @staticmethod
-    def compact(control, width: int = 250, description_width: str = "70px"):
-        """Size a control for a row of three in MAX_WIDTH_PX."""
+    def compact(control, width: int = 250):
+        """Size ``control`` to ``width`` px (a row's share of MAX_WIDTH_PX), its description never cut."""
+        import ipywidgets as W
         control.layout.width = f"{width}px"
-        control.style.description_width = description_width
+        if hasattr(control, "style") and hasattr(control.style, "description_width"):
+            control.style.description_width = "initial"      # the label's own width: not "weight de..."
+        if isinstance(control, W.Checkbox):
+            control.indent = False
         return control
 
     def bind(self, pairs):
@@ -563,7 +567,8 @@ class Explorer:
                 self._output.add_class("labkit-plot")
                 self._show_output()
                 view = self._output
-            rows = [W.HBox(list(row), layout=W.Layout(flex_flow="row wrap")) for row in self.control_rows()]
+            rows = [W.HBox([self.compact(c, (MAX_WIDTH_PX - 20) // len(row)) for c in row])
+                    for row in self.control_rows()]
             box = explorer_box()([*rows, self.status_label, view],
                                  layout=W.Layout(max_width=f"{MAX_WIDTH_PX}px"))
             box._labkit_explorer = self            # the widget keeps its explorer alive
