@@ -477,7 +477,17 @@ class Explorer:
         self.fig.stale = False
 
     def _render(self, full: bool = False):
-        """Blit the per-event artists over the cached background, or draw everything."""
+        """Blit the per-event artists over the cached background, or draw everything.
+
+        ipympl's path (ipympl 0.10 ``backend_nbagg``, matplotlib ``backend_webagg_core``):
+        ``canvas.blit()`` and ``canvas.draw()`` both end in ``manager.refresh_all()``, which
+        encodes the frame as PNG (``get_diff_image``) and sends it at once; ``draw_idle()``
+        only sends a "draw" request that the browser answers before the kernel renders (a
+        round trip).  ``image_mode`` is "diff" after the first frame: unchanged pixels go out
+        transparent, so a blit's PNG holds little more than the changed artists.  The PNG
+        encoding is most of the kernel time ipympl adds per event (bench_widgets --events
+        --ipympl), proportional to the figure's pixels: hence figures of <= 780 px.
+        """
         canvas = self.fig.canvas
         if full or self._background is None or not hasattr(canvas, "restore_region"):
             if self._background is not None and is_ipympl():
