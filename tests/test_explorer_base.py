@@ -183,3 +183,25 @@ def test_a_log_axis_that_reaches_round_off_shows_the_rounding_floor():
     labels = [t for t in ax.texts if t.get_text() == "rounding floor" and t.get_visible()]
     assert labels and lo <= labels[0].get_position()[1] <= hi
     ex.close()
+
+
+def test_under_ipympl_a_shown_explorer_renders_without_a_browser_round_trip():
+    """After the first frame, an event's full redraw renders and pushes the frame itself
+    (canvas.draw -> refresh_all) instead of draw_idle's request to the browser; a blit does too."""
+    import subprocess
+    import sys
+    code = ("import matplotlib; matplotlib.use('module://ipympl.backend_nbagg')\n"
+            "import labkit as lk; from labkit import widgets as W\n"
+            "ex = W.StepSizeExplorer(lk.problems.quadratic(), steps=50, contour_n=20)\n"
+            "c = ex.fig.canvas; idle = []; pushed = []\n"
+            "c.draw_idle = lambda: idle.append(1)\n"
+            "real = c.manager.refresh_all\n"
+            "c.manager.refresh_all = lambda: pushed.append(1) or real()\n"
+            "ex.refresh(full=True); print(len(idle), len(pushed))\n"     # not shown yet: asks the browser
+            "c.draw()\n"                                                   # the first frame (caches the background)
+            "idle.clear(); pushed.clear()\n"
+            "ex.update(steps=60); ex.update(lr=0.1)\n"
+            "print(len(idle), len(pushed), ex.fig.stale)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["1", "0", "0", "2", "False"]
