@@ -27,7 +27,7 @@ def measure(rounds: int = 5):
 
     import labkit as lk
     from labkit import landscape as ls
-    from labkit.landscape_explorer import LandscapeExplorer
+    from labkit.widgets.landscape import LandscapeExplorer
 
     him, ras = lk.problems.himmelblau(), lk.problems.rastrigin()
     net = lk.nets.mlp(lk.nets.moons(40), widths=(96, 96), activation="relu")

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import labkit as lk  # noqa: E402
 from labkit import radius as rad  # noqa: E402
 from labkit import separable as sep  # noqa: E402
-from labkit.separable_explorer import SeparableExplorer  # noqa: E402
+from labkit.widgets.separable import SeparableExplorer  # noqa: E402
 
 
 def per_call(fn, args, repeat=1):

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 
 import labkit.threebody as tb  # noqa: E402
 import labkit.timestep_rl as rl  # noqa: E402
-from labkit.threebody_explorer import ThreeBodyExplorer  # noqa: E402
+from labkit.widgets.threebody import ThreeBodyExplorer  # noqa: E402
 
 
 def _median(f, n):

@@ -18,6 +18,13 @@ On a quadratic (all four views) and on Rosenbrock (no error split), both with sg
 SignUpdateExplorer (thread CPU time): an ``lr`` move (four rules re-run, the inspector's
 NumPy replay to the scrubbed step 100, every view blitted) and a scrubber move.
 
+Every explorer (``explorer_events``): median kernel milliseconds of one control event
+(``ex.update``: compute + artist updates + blit over the cached background; what
+``Explorer.timings`` records), alternating between two values, each explorer built the way
+its notebook builds it.  Runs on labkit versions before the Explorer base too (it only
+calls ``update`` and ``select``), which is how the before/after table of issue #19 was made:
+``python benchmarks/bench_widgets.py --events``.
+
 Stability maps (wall time, both cores): ``lk.analysis.stability_map`` of sgd on a quadratic,
 200 x 200 cells x 1,000 steps (target < 2 s), and a click on StabilityMapExplorer (re-run of
 the cell, then its path, loss and cell marker blitted over the cached map and contour).
@@ -100,6 +107,66 @@ def _maps(rounds):
                 stats["click"], "cpu", 1e3, "ms", "")], {k: v.to_dict() for k, v in stats.items()}
 
 
+def _event_cases():
+    """(name, factory, [event, other event]) for every explorer, as its notebook builds it."""
+    import numpy as np
+
+    import labkit as lk
+    from labkit import widgets as W
+    quad = lk.problems.quadratic(eigs=(1, 10), angle=0.5)
+    smap = lk.analysis.stability_map(quad, "sgd", 100, lr=np.geomspace(1e-3, 1.0, 30),
+                                     momentum=np.linspace(0, 0.99, 30))
+    return [
+        ("StepSizeExplorer lr", lambda: W.StepSizeExplorer(quad, rules=("sgd", "adam", "rmsprop", "lion"), steps=2000),
+         [{"lr": 0.05}, {"lr": 0.15}]),
+        ("StabilityMapExplorer click", lambda: W.StabilityMapExplorer(smap, 0.3, 0.9),
+         [("select", (0.05, 0.5)), ("select", (0.3, 0.9))]),
+        ("SignUpdateExplorer lr", lambda: W.SignUpdateExplorer(
+            rules=("adamw", "sign_sgd", "signum", "lion", "lion_k:tanh", "lion_k:huber"), steps=3000, lr=0.02),
+         [{"lr": 0.02}, {"lr": 0.03}]),
+        ("LandscapeExplorer lr", lambda: W.LandscapeExplorer(rules=("sgd", "adam", "rmsprop"), steps=500, lr=0.01),
+         [{"lr": 0.01}, {"lr": 0.02}]),
+        ("SeparableExplorer lr", lambda: W.SeparableExplorer(
+            lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=0), steps=200),
+         [{"gamma": 1.0}, {"gamma": 30.0}]),
+        ("SeparableExplorer t", lambda: W.SeparableExplorer(
+            lk.problems.separable_logistic(n=40, d=2, margin=0.1, seed=0), steps=200), [{"t": 50}, {"t": 150}]),
+        ("ThreeBodyExplorer t", lambda: W.ThreeBodyExplorer("figure_eight", "hermite", mu=1e-2, n_out=400),
+         [{"t": 3.0}, {"t": 9.0}]),
+        ("ThreeBodyExplorer mu (memo hit)", lambda: W.ThreeBodyExplorer("figure_eight", "hermite", mu=1e-2, n_out=400),
+         [{"mu": 1e-2}, {"mu": 2e-2}]),
+    ]
+
+
+def explorer_events(n: int = 21, backend: str = "Agg") -> dict:
+    """{case: median ms of one event} (thread CPU time; the background cached first).
+
+    ``backend="module://ipympl.backend_nbagg"`` adds what ipympl does in the kernel per
+    event: the diff image's PNG encoding and the comm message (no browser attached).
+    """
+    import statistics
+    import time
+    import matplotlib
+    matplotlib.use(backend)
+    out = {}
+    for name, make, events in _event_cases():
+        ex = make()
+        ex.fig.canvas.draw()                        # the first display: caches the background
+        times = []
+        for k in range(n + 2):
+            ev = events[k % 2]
+            t0 = time.thread_time()
+            if isinstance(ev, tuple):
+                getattr(ex, ev[0])(*ev[1])
+            else:
+                ex.update(**ev)
+            if k >= 2:                              # the first two fill memos and caches
+                times.append(time.thread_time() - t0)
+        out[name] = 1e3 * statistics.median(times)
+        ex.close()
+    return out
+
+
 def measure(rounds: int = 7):
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
@@ -135,12 +202,35 @@ def measure(rounds: int = 7):
     sign_rows, sign_raw = _signs(rounds)
     map_rows, map_raw = _maps(rounds)
     rows += sign_rows + map_rows
+    events = explorer_events()
+    for name, ms_ in events.items():
+        r = row(SECTION, f"{name}: one event (update + blit), median of 21", _Fixed(ms_ / 1e3), "cpu", 1e3, "ms",
+                "<= 100")
+        rows.append(r)
     raw = {"stats": {k: v.to_dict() for k, v in stats.items()}, "steps": STEPS, "signs": sign_raw,
-           "maps": map_raw}
+           "maps": map_raw, "events_ms": events}
     return rows, raw
 
 
-if __name__ == "__main__":
+class _Fixed:
+    """One measured median, shaped like _timing.Stats for ``row``."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.calls_per_sample = 1
+
+    def median(self, clock):
+        return self.seconds
+
+    def quartiles(self, clock):
+        return self.seconds, self.seconds
+
+
+if __name__ == "__main__" and "--events" in __import__("sys").argv:
+    _backend = "module://ipympl.backend_nbagg" if "--ipympl" in __import__("sys").argv else "Agg"
+    for name, ms_ in explorer_events(backend=_backend).items():
+        print(f"{name:36s} {ms_:8.2f} ms")
+elif __name__ == "__main__":
     import sys
     rows, _ = measure(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 7)
     for r in rows:

@@ -93,8 +93,8 @@ def _quadratic_parts(problem, argname="problem"):
     return A, c
 
 
-def _eigs(problem_or_eigs, argname="problem_or_eigs") -> np.ndarray:
-    """Sorted eigenvalues from a quadratic problem or a 1-D sequence of them."""
+def eigenvalues(problem_or_eigs, argname="problem_or_eigs") -> np.ndarray:
+    """Sorted eigenvalues from a quadratic problem or a 1-D sequence of them (ValueError for any other problem)."""
     if _is_problem(problem_or_eigs):
         A, _ = _quadratic_parts(problem_or_eigs, argname)
         lam = np.linalg.eigvalsh(A)
@@ -109,6 +109,9 @@ def _eigs(problem_or_eigs, argname="problem_or_eigs") -> np.ndarray:
                              f"eigenvalues, got shape {lam.shape}")
         lam = np.sort(lam)
     return lam
+
+
+_eigs = eigenvalues     # the name tools/make_*.py use
 
 
 def _positive_top(lam, argname):
@@ -144,7 +147,7 @@ def gd_stability_limit(problem_or_eigs) -> float:
 
     References: Goh, "Why Momentum Really Works", Distill 2017; Cohen et al., ICLR 2021, §2.
     """
-    return 2.0 / _positive_top(_eigs(problem_or_eigs), "problem_or_eigs")
+    return 2.0 / _positive_top(eigenvalues(problem_or_eigs), "problem_or_eigs")
 
 
 def gd_optimal_lr(problem_or_eigs) -> OptimalStep:
@@ -161,7 +164,7 @@ def gd_optimal_lr(problem_or_eigs) -> OptimalStep:
 
     References: Polyak 1964; Goh, Distill 2017; Lessard, Recht, Packard 2016, §2.
     """
-    lam = _eigs(problem_or_eigs)
+    lam = eigenvalues(problem_or_eigs)
     if lam[0] <= 0:
         raise ValueError(f"problem_or_eigs: the smallest eigenvalue must be > 0 (got {lam[0]:g})")
     lo, hi = float(lam[0]), float(lam[-1])
@@ -183,7 +186,7 @@ def heavy_ball_limit(problem_or_eigs, momentum: float) -> float:
     References: Polyak 1964; Goh, Distill 2017; Cohen et al., ICLR 2021 (appendix).
     """
     mu = _momentum(momentum)
-    return (2.0 + 2.0 * mu) / _positive_top(_eigs(problem_or_eigs), "problem_or_eigs")
+    return (2.0 + 2.0 * mu) / _positive_top(eigenvalues(problem_or_eigs), "problem_or_eigs")
 
 
 def nesterov_limit(problem_or_eigs, momentum: float) -> float:
@@ -199,7 +202,7 @@ def nesterov_limit(problem_or_eigs, momentum: float) -> float:
     References: Lessard, Recht, Packard 2016, §3; Cohen et al., ICLR 2021 (appendix).
     """
     mu = _momentum(momentum)
-    return (2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * _positive_top(_eigs(problem_or_eigs), "problem_or_eigs"))
+    return (2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * _positive_top(eigenvalues(problem_or_eigs), "problem_or_eigs"))
 
 
 def polyak_optimal(problem_or_eigs) -> OptimalStep:
@@ -218,7 +221,7 @@ def polyak_optimal(problem_or_eigs) -> OptimalStep:
 
     References: Polyak 1964, §4; Goh, Distill 2017; Lessard, Recht, Packard 2016, Prop. 1.
     """
-    lam = _eigs(problem_or_eigs)
+    lam = eigenvalues(problem_or_eigs)
     if lam[0] <= 0:
         raise ValueError(f"problem_or_eigs: the smallest eigenvalue must be > 0 (got {lam[0]:g})")
     s_lo, s_hi = math.sqrt(lam[0]), math.sqrt(lam[-1])
@@ -526,7 +529,7 @@ def stability_map(problem, rule, steps: int = 1000, *, tol: float = 1e-8, x0=Non
     name = rule.name if isinstance(rule, _optim.Rule) else rule
     if name == "sgd" and {k0, k1} == {"lr", "momentum"}:
         try:
-            lam = _eigs(problem, "problem")
+            lam = eigenvalues(problem, "problem")
         except ValueError:
             lam = None
         if lam is not None and lam[-1] > 0:

@@ -87,7 +87,7 @@ def _start(problem: Problem, x0) -> np.ndarray:
     return check_array("x0", x0, (problem.dim,), what=f"finite numbers (the start point of {problem.name})")
 
 
-def _schedule(schedule, steps) -> np.ndarray:
+def schedule_multipliers(schedule, steps) -> np.ndarray:
     """Per-step multipliers of the base step size (ones when there is no schedule)."""
     if schedule is None:
         return np.ones(steps)
@@ -156,7 +156,7 @@ def run(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, to
     check_run_memory(problem, steps)
     tol = _tol(tol)
     x = _start(problem, x0)
-    sched = _schedule(schedule, steps)
+    sched = schedule_multipliers(schedule, steps)
     _cite.note(rule, problem, *([schedule] if callable(schedule) else []))
     if problem.kernel >= 0 and not rule.vector:
         xs, fs, gs, n = _run_compiled(problem, rule, x, sched, tol)

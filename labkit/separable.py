@@ -69,7 +69,7 @@ def _sigma_neg(m):
     return np.exp(-_log1pexp(m))
 
 
-def _data(problem):
+def problem_data(problem):
     """(Z, A, y) with rows z_i = y_i a_i of a binary logistic problem."""
     data = getattr(problem, "extras", {}).get("data")
     if data is None:
@@ -82,14 +82,14 @@ def _data(problem):
     return np.ascontiguousarray(A * y[:, None]), A, y
 
 
-def _max_margin(problem):
+def max_margin(problem):
     mm = problem.extras.get("max_margin")
     if mm is None:
         raise ValueError(f"{problem.name} has no extras['max_margin']: its data are not strictly separable")
     return mm
 
 
-def _check_gamma(gamma):
+def check_gamma(gamma):
     return check_positive("gamma", gamma)
 
 
@@ -98,7 +98,7 @@ def _check_gamma(gamma):
 MAX_STEPS = 10**7
 
 
-def _check_steps(steps, name="steps"):
+def check_steps(steps, name="steps"):
     return check_int(name, steps, 1, MAX_STEPS)
 
 
@@ -149,10 +149,10 @@ def lr_gd(problem, gamma: float, steps: int = 1000) -> SeparablePath:
     Exact for every :math:`\gamma` (no box, no overflow: see the module docstring).  Returns a
     :class:`SeparablePath`.  Reference: Tyurin, arXiv:2412.08424, 2024, eq. (LR+GD).
     """
-    Z, _, _ = _data(problem)
-    gamma = _check_gamma(gamma)
+    Z, _, _ = problem_data(problem)
+    gamma = check_gamma(gamma)
     _cite.note(problem, lr_gd)
-    W, loss, err = _lr_gd_many(Z, [gamma], _check_steps(steps))
+    W, loss, err = _lr_gd_many(Z, [gamma], check_steps(steps))
     return SeparablePath(gamma, W[0], loss[0], err[0])
 
 
@@ -165,8 +165,8 @@ def batch_perceptron(problem, steps: int = 1000) -> SeparablePath:
     continuous data, and the two agree.  ``loss`` is NaN (the limit has no finite loss).
     Reference: Tyurin, arXiv:2412.08424, 2024, Sec. 3.
     """
-    Z, _, _ = _data(problem)
-    steps = _check_steps(steps)
+    Z, _, _ = problem_data(problem)
+    steps = check_steps(steps)
     _cite.note(problem, batch_perceptron)
     n, d = Z.shape
     W = np.zeros((steps + 1, d))
@@ -191,7 +191,7 @@ def agreement(problem, a: SeparablePath, b: SeparablePath, window: int | None = 
     fraction is dominated by steps after both have separated the data, where it is trivially 1:
     :func:`large_step_sweep` uses :func:`comparison_window`.
     """
-    _, A, _ = _data(problem)
+    _, A, _ = problem_data(problem)
     T = min(len(a.w), len(b.w)) - 1
     if window is not None:
         T = min(T, check_int("window", window, 1))
@@ -245,9 +245,9 @@ def first_step_loss(problem, gammas) -> dict:
     :math:`\phi` decreases to 0 for all :math:`\gamma`.  Returns ``loss`` (per gamma), ``errors``
     (misclassified after step 1), ``slope`` :math:`s`, ``offset`` and ``asymptote`` (:math:`\gamma s` + offset).
     """
-    Z, _, _ = _data(problem)
+    Z, _, _ = problem_data(problem)
     n = Z.shape[0]
-    g = np.array([_check_gamma(x) for x in np.atleast_1d(gammas)])
+    g = np.array([check_gamma(x) for x in np.atleast_1d(gammas)])
     m = Z @ (Z.sum(axis=0) / (2 * n))
     loss = np.array([float(_log1pexp(-gi * m).sum() / n) for gi in g])
     slope = float(-m[m < 0].sum() / n)
@@ -344,9 +344,9 @@ def large_step_sweep(problem, gammas=(0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6), ste
     training error (fewer for larger :math:`\gamma`), and the loss curves (higher for larger
     :math:`\gamma`: the loss stops measuring progress).
     """
-    Z, _, _ = _data(problem)
-    steps = _check_steps(steps)
-    gammas = np.array([_check_gamma(g) for g in np.atleast_1d(gammas)])
+    Z, _, _ = problem_data(problem)
+    steps = check_steps(steps)
+    gammas = np.array([check_gamma(g) for g in np.atleast_1d(gammas)])
     _cite.note(problem, lr_gd)
     W, loss, err = _lr_gd_many(Z, gammas, steps)
     perc = batch_perceptron(problem, steps)
@@ -424,12 +424,12 @@ def implicit_bias(problem, gamma: float = 0.1, steps: int = 10_000, points: int 
     :math:`\gamma = 1`: 4e-5 at t = 55, 8e-3 at t = 2e4).  Records ``points`` log-spaced steps up to ``steps``.
     Reference: Soudry et al., JMLR 19(70), 2018, Thm 3.
     """
-    Z, _, _ = _data(problem)
-    gamma, steps = _check_gamma(gamma), _check_steps(steps)
-    u, mm = _max_margin(problem)
+    Z, _, _ = problem_data(problem)
+    gamma, steps = check_gamma(gamma), check_steps(steps)
+    u, mm = max_margin(problem)
     _cite.note(problem, implicit_bias)
     n, d = Z.shape
-    keep = np.unique(np.geomspace(1, steps, _check_steps(points, "points")).astype(np.int64))
+    keep = np.unique(np.geomspace(1, steps, check_steps(points, "points")).astype(np.int64))
     x = np.zeros(d)
     X = np.empty((len(keep), d))
     loss = np.empty(len(keep))
@@ -463,8 +463,8 @@ def steps_to_separation(problem, method: str, gamma: float, max_steps: int = 100
     """
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    Z, _, _ = _data(problem)
-    gamma, max_steps = _check_gamma(gamma), _check_steps(max_steps, "max_steps")
+    Z, _, _ = problem_data(problem)
+    gamma, max_steps = check_gamma(gamma), check_steps(max_steps, "max_steps")
     if method in ("normalized_lr_gd", "loss_adaptive_gd"):
         from . import optim
         _cite.note(problem, optim.get(method))
@@ -498,11 +498,11 @@ def tyurin_bounds(problem, gamma: float) -> dict:
     r"""Tyurin's iteration bounds from :math:`x_0 = 0`: normalized LR+GD :math:`R^2/\mu^2 + 2\log(2n-1)/(\gamma\mu^2)`
     (Thm 6.1) and the batch perceptron :math:`nR^2/\mu^2` (Thm 3.3), with :math:`R = \max_i\|a_i\|`
     and :math:`\mu` the max margin."""
-    Z, _, _ = _data(problem)
-    _, mu = _max_margin(problem)
+    Z, _, _ = problem_data(problem)
+    _, mu = max_margin(problem)
     n = Z.shape[0]
     R2 = float(np.max(np.sum(Z * Z, axis=1)))
-    gamma = _check_gamma(gamma)
+    gamma = check_gamma(gamma)
     return {"normalized_lr_gd": R2 / mu ** 2 + 2.0 * math.log(2 * n - 1) / (gamma * mu ** 2),
             "perceptron": n * R2 / mu ** 2}
 

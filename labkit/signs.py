@@ -370,13 +370,13 @@ def adam_sign_gap(traj, schedule=None) -> AdamSignGap:
 
     Reference: Balles & Hennig, "Dissecting Adam", ICML 2018.
     """
-    from .run import _schedule
+    from .run import schedule_multipliers
     xs = _trajectory(traj)
     if traj.rule.name not in ("adam", "adamw"):
         raise ValueError(f"traj must be a run of adam or adamw, got {traj.rule.name}")
     if traj.problem.noise:
         raise ValueError("adam_sign_gap needs a noise-free problem (the gradients are recomputed at the iterates)")
-    lrs = traj.rule.lr * _schedule(schedule, traj.steps)[: len(xs) - 1]
+    lrs = traj.rule.lr * schedule_multipliers(schedule, traj.steps)[: len(xs) - 1]
     g = np.asarray(traj.problem.grad(xs[:-1]), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.max(np.abs(np.diff(xs, axis=0) + lrs[:, None] * np.sign(g)), axis=1) / lrs
@@ -491,7 +491,7 @@ def rotation_survey(rule, eigs=(1.0, 100.0), angle: float = math.pi / 4, *, n_st
     is ``x0`` itself, whose coordinates are multiples of the step.  ``x0`` defaults to (1.5, -1).
     """
     from .problems import quadratic
-    from .run import _schedule as _multipliers
+    from .run import schedule_multipliers as _multipliers
     n_starts = check_int("n_starts", n_starts, 1)
     y0 = quadratic(eigs=(1.0, 10.0)).x0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(-1)
     if y0.shape != (2,):
@@ -690,7 +690,7 @@ def decay_comparison(problem, rule, steps: int, *, schedule=None, x0=None, **hyp
 
     References: Bernstein et al., ICML 2018; Loshchilov & Hutter, ICLR 2017 (cosine).
     """
-    from .run import _schedule, run
+    from .run import run, schedule_multipliers
     from .schedules import cosine
     if problem.x_star is None:
         raise ValueError(f"{problem.name} records no minimiser (x_star is None)")
@@ -701,7 +701,7 @@ def decay_comparison(problem, rule, steps: int, *, schedule=None, x0=None, **hyp
         td = run(problem, rule, steps, x0, schedule=sched, **hyperparameters)
     dc = float(np.linalg.norm(tc.xs[-1] - problem.x_star)) if not tc.diverged else math.inf
     dd = float(np.linalg.norm(td.xs[-1] - problem.x_star)) if not td.diverged else math.inf
-    last = float(_schedule(sched, steps)[-1]) if steps else 1.0
+    last = float(schedule_multipliers(sched, steps)[-1]) if steps else 1.0
     return DecayComparison(dc, dd, dc / dd if dd > 0 else math.inf, td.rule.lr * last)
 
 
@@ -765,7 +765,7 @@ def sign_state(problem, rule, steps: int = 200, x0=None, *, schedule=None, **hyp
     References: Bernstein et al., ICML 2018; Chen et al., NeurIPS 2023; Chen, Liu, Liang, Liu,
     ICLR 2024; Kingma & Ba, ICLR 2015.
     """
-    from .run import _schedule, _start, _steps
+    from .run import _start, _steps, schedule_multipliers
     problem = check_problem("problem", problem)
     rule = _optim.get(rule, **hyperparameters)
     if rule.name not in _TWIN_RULES or rule.vector:
@@ -776,7 +776,7 @@ def sign_state(problem, rule, steps: int = 200, x0=None, *, schedule=None, **hyp
     check_memory(f"sign_state with steps={steps} on {problem.name}", 8.0 * 11 * (steps + 1) * problem.dim,
                  per_unit=88.0 * problem.dim, unit="steps")
     x = _start(problem, x0)
-    mult = _schedule(schedule, steps)
+    mult = schedule_multipliers(schedule, steps)
     d = x.size
     hp = rule.hp
     noise = None

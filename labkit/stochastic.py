@@ -58,9 +58,9 @@ def sgd_stationary_loss(problem_or_eigs, lr: float, noise_std: float) -> float:
 
     References: Mandt, Hoffman, Blei, JMLR 2017; Goyal et al., 2017.
     """
-    from .analysis import _eigs, gd_stability_limit
+    from .analysis import eigenvalues, gd_stability_limit
 
-    lam = _eigs(problem_or_eigs)
+    lam = eigenvalues(problem_or_eigs)
     lr, noise_std = check_positive("lr", lr), check_nonneg("noise_std", noise_std)
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be finite and > 0, got {lr!r}")
@@ -126,7 +126,7 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
 
     import pandas as pd
 
-    from .run import _schedule, run
+    from .run import run, schedule_multipliers
     from .sweep import _progress_bar
 
     problem = check_problem("problem", problem)
@@ -140,7 +140,7 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
         raise ValueError("schedules must name at least one schedule")
     for name, sched in schedules.items():           # each one checked before any run
         try:
-            _schedule(sched, steps)
+            schedule_multipliers(sched, steps)
         except (TypeError, ValueError) as e:
             raise type(e)(f"schedules[{name!r}]: {e}") from None
     progress = None if progress is None else check_bool("progress", progress)
@@ -157,7 +157,7 @@ def schedule_comparison(problem, rule, steps: int, schedules: dict, *, seeds=32,
                 total += tr.f - ref
                 bar.update()
             curves[name] = total / len(seed_list)
-            mult[name] = _schedule(sched, int(steps))
+            mult[name] = schedule_multipliers(sched, int(steps))
     curves = pd.DataFrame(curves)
     curves.index.name = "step"
     lr = float(hyperparameters.get("lr", np.nan))

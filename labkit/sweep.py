@@ -11,7 +11,7 @@ import numpy as np
 from . import optim as _optim
 from ._errors import DivergenceWarning, check_array, check_bool, check_problem, check_run_memory, shown
 from .problems import Problem
-from .run import _cfg, _schedule, _seeds, _steps, _tol, run
+from .run import _cfg, _seeds, _steps, _tol, run, schedule_multipliers
 
 BLOCK = 64          # lanes per block: one SIMD-friendly unit of work per thread
 _NS_PER_LANE_STEP = 1.5e-9   # rough cost per lane-step and coordinate, for the progress-bar decision
@@ -41,7 +41,7 @@ def sweep(problem: Problem, rule, steps: int = 1000, x0=None, *, schedule=None, 
     base = dict(rule.hyperparameters) if isinstance(rule, _optim.Rule) else {}
     steps = _steps(steps)
     check_run_memory(problem, steps, lanes=1, who="sweep")
-    sched = _schedule(schedule, steps)
+    sched = schedule_multipliers(schedule, steps)
     allowed = set(_optim.get(name).hyperparameters)
     axes, fixed = [], dict(base)
     for key, value in grids.items():

@@ -68,7 +68,7 @@ REFERENCE = ("Saz Ulibarrena & Portegies Zwart (2025), CNSNS, doi:10.1016/j.cnsn
              "arXiv:2502.12809")
 
 
-def _log_err(e: float, floor: float) -> float:
+def log_err(e: float, floor: float) -> float:
     e = abs(e)
     return math.log10(e) if (e > floor and math.isfinite(e)) else (0.0 if not math.isfinite(e) else
                                                                       math.log10(floor))
@@ -96,7 +96,7 @@ def reward(err_before: float, err_after: float, steps: int, *, w_cost: float = W
     Over an episode the return is -log10 |dE_final| - w N / 1000 (+ const): a fixed exchange
     rate between decades of error and steps, so its maximiser sits on the error-cost front.
     """
-    return -(_log_err(err_after, floor) - _log_err(err_before, floor)) - w_cost * steps / STEP_UNIT
+    return -(log_err(err_after, floor) - log_err(err_before, floor)) - w_cost * steps / STEP_UNIT
 
 
 # ----------------------------------------------------------------------------- environment
@@ -153,7 +153,7 @@ class TimestepEnv:
         obs = np.empty(13)
         obs[0:6] = st.xf[:6] / X_SCALE
         obs[6:12] = st.vf[:6]
-        obs[12] = -_log_err(self.err, ERR_FLOOR) / 10.0
+        obs[12] = -log_err(self.err, ERR_FLOOR) / 10.0
         return obs
 
     def step(self, action: int | None = None, *, mu: float | None = None):

@@ -80,7 +80,7 @@ def exercise(explorer) -> int:
         m = explorer.map
         explorer.select(float(m.axis0[0]), float(m.axis1[-1]))
         moves += 1
-    for control in list(_value_widgets(explorer._controls())):
+    for control in list(_value_widgets(explorer.controls.values())):
         start = control.value
         for value in _other_values(control):
             control.value = value

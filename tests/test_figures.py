@@ -361,19 +361,20 @@ def _stability_map_explorer():
 
 
 EXPLORERS = {
-    "widgets.StepSizeExplorer": _explorer("widgets", "StepSizeExplorer", lk.problems.quadratic(), steps=60,
-                                          contour_n=20),
-    "widgets.StabilityMapExplorer": _stability_map_explorer,
-    "widgets.SignUpdateExplorer": _explorer("widgets", "SignUpdateExplorer", steps=60, contour_n=20),
-    "landscape_explorer.LandscapeExplorer": _explorer("landscape_explorer", "LandscapeExplorer", steps=60,
-                                                      contour_n=20),
-    "separable_explorer.SeparableExplorer": _explorer("separable_explorer", "SeparableExplorer", steps=30),
-    "threebody_explorer.ThreeBodyExplorer": _explorer("threebody_explorer", "ThreeBodyExplorer", n_out=60),
+    "widgets.stepsize.StepSizeExplorer": _explorer("widgets.stepsize", "StepSizeExplorer", lk.problems.quadratic(),
+                                                   steps=60, contour_n=20),
+    "widgets.stability.StabilityMapExplorer": _stability_map_explorer,
+    "widgets.signs.SignUpdateExplorer": _explorer("widgets.signs", "SignUpdateExplorer", steps=60, contour_n=20),
+    "widgets.landscape.LandscapeExplorer": _explorer("widgets.landscape", "LandscapeExplorer", steps=60,
+                                                     contour_n=20),
+    "widgets.separable.SeparableExplorer": _explorer("widgets.separable", "SeparableExplorer", steps=30),
+    "widgets.threebody.ThreeBodyExplorer": _explorer("widgets.threebody", "ThreeBodyExplorer", n_out=60),
 }
 
 PLOT_MODULES = ("viz", "analysis", "compare", "eos", "landscape", "radius", "separable", "stochastic", "signs",
                 "schedules", "threebody", "timestep_rl", "nets")
-EXPLORER_MODULES = ("widgets", "landscape_explorer", "separable_explorer", "threebody_explorer")
+EXPLORER_MODULES = ("widgets.stepsize", "widgets.stability", "widgets.signs", "widgets.landscape",
+                    "widgets.separable", "widgets.threebody")
 
 
 def _draws(fn) -> bool:

@@ -117,3 +117,25 @@ def test_headless_commands_name_real_notebooks_and_parameters():
             params = next("".join(c["source"]) for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
             for name in re.findall(r" -p (\w+) ", line):
                 assert re.search(rf"^{name}\s*=", params, re.M), f"{line}: no parameter {name}"
+
+
+def test_write_your_own_explorer_example_runs(executed):
+    """The README's teacher explorer is a real Explorer: update redraws, the API and the budget hold."""
+    import base64
+
+    from labkit.widgets import Explorer
+    from labkit.widgets.base import MAX_HEIGHT_PX, MAX_WIDTH_PX
+    ns, _ = executed
+    ex = ns["parabola"]
+    assert isinstance(ex, Explorer)
+    assert ex.params == {"lr": 0.6, "steps": 40} and "diverges" in ex.status
+    before = ex._line.get_ydata().copy()
+    ex.update(lr=0.2)
+    assert "converges" in ex.status and len(ex.timings) == 2
+    assert not np.array_equal(before, ex._line.get_ydata())
+    assert ex.trajectory[1] == pytest.approx(abs(1 - 0.2 * 4.0))
+    ex.controls["lr"].value = 0.45                   # a slider move
+    assert ex.params["lr"] == 0.45 and len(ex.timings) == 3
+    assert base64.b64decode(ex.widget._repr_mimebundle_()["image/png"])[:4] == b"\x89PNG"
+    assert ex.fig.get_figwidth() * ex.fig.dpi <= MAX_WIDTH_PX and ex.layout_height_px() <= MAX_HEIGHT_PX
+    ex.close()

@@ -53,8 +53,9 @@ def test_constructs_on_rosenbrock_and_quadratic(qex, rex):
     for ex in (qex, rex):
         assert set(ex.axes) == {"path", "loss", "step", "split"}
         assert ex.trajectory is not None and len(ex.trajectory.xs) == STEPS + 1
-        assert ex.status.value.startswith("sgd lr=")
-        assert type(ex.widget).__name__ == "VBox"
+        assert ex.status.startswith("sgd lr=")
+        import ipywidgets
+        assert isinstance(ex.widget, ipywidgets.VBox)
     assert len(qex._split_lines) == quad_dim(qex)
     assert rex._split_lines == []                  # no error split off quadratics
 
@@ -89,7 +90,7 @@ def test_artists_are_updated_in_place(qex):
 
 
 def test_one_run_per_event(qex, monkeypatch):
-    import labkit.widgets as W
+    import labkit.widgets.stepsize as W
     calls = []
     real = W._run
     monkeypatch.setattr(W, "_run", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -102,8 +103,8 @@ def test_divergent_lr_reports_and_draws_no_nan(qex, quad):
     limit = lk.analysis.gd_stability_limit(quad)
     tr = qex.update(lr=1.5 * limit, momentum=0.0)
     assert tr.diverged
-    assert "diverged" in qex.status.value and "2/λmax" in qex.status.value
-    assert f"diverged at step {tr.diverged_at}" in qex.status.value
+    assert "diverged" in qex.status and "2/λmax" in qex.status
+    assert f"diverged at step {tr.diverged_at}" in qex.status
     for line in _lines(qex):
         for data in line.get_data():
             assert np.all(np.isfinite(np.asarray(data, dtype=float))), line
@@ -117,7 +118,7 @@ def test_divergence_warning_is_silenced(rex):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tr = rex.update(lr=0.05)
-    assert tr.diverged and "diverged" in rex.status.value
+    assert tr.diverged and "diverged" in rex.status
     rex.update(lr=1e-3)
 
 
@@ -158,14 +159,14 @@ def test_error_split_lines_match_analysis(qex, quad):
 def test_status_and_box_show_limits_on_quadratics(qex, quad, rex):
     lam = np.linalg.eigvalsh(quad.params[:4].reshape(2, 2))
     qex.update(rule="sgd", lr=0.05, momentum=0.0)
-    assert f"2/λmax = {2 / lam[-1]:.3g}" in qex.status.value
-    assert "after 2000 steps" in qex.status.value
+    assert f"2/λmax = {2 / lam[-1]:.3g}" in qex.status
+    assert "after 2000 steps" in qex.status
     qex.update(momentum=0.5)
     box = qex._limits_text.get_text()
     assert f"{lk.analysis.heavy_ball_limit(quad, 0.5):.3g}" in box
     assert f"{lk.analysis.nesterov_limit(quad, 0.5):.3g}" in box
     assert f"{lk.analysis.gd_optimal_lr(quad).lr:.3g}" in box
-    assert "λmax" not in rex.status.value
+    assert "λmax" not in rex.status
     qex.update(momentum=0.0)
 
 
@@ -233,7 +234,7 @@ def test_blitted_frame_equals_a_full_draw(quad):
 
 def test_status_reports_the_lr_contract(qex):
     qex.update(lr=0.0123456)
-    assert "lr=0.0123" in qex.status.value         # the browser test reads "lr=<.3g>" back
+    assert "lr=0.0123" in qex.status         # the browser test reads "lr=<.3g>" back
     qex.update(lr=0.05)
 
 
@@ -266,9 +267,9 @@ def test_stability_map_explorer_click_shows_the_cells_run(quad):
     assert tr.hyperparameters["lr"] == lrs[20] and tr.hyperparameters["momentum"] == mus[4]
     assert tr.f[-1] == m.f_final[4, 20]
     np.testing.assert_array_equal(ex._path_line.get_xdata(), tr.xs[:, 0])
-    assert f"lr={lrs[20]:.3g}" in ex.status.value
+    assert f"lr={lrs[20]:.3g}" in ex.status
     bad = ex.select(1.0, 0.9)                      # far beyond the boundary
-    assert bad.diverged and "diverged at step" in ex.status.value
+    assert bad.diverged and "diverged at step" in ex.status
     assert np.all(np.isfinite(ex._loss_line.get_ydata()))
     ex.fig.canvas.draw()
 
@@ -301,7 +302,7 @@ def test_sign_explorer_runs_every_rule_like_lk_run(sex):
         ref = lk.run(p, rule, 600, **sex.hyperparameters(rule))
         np.testing.assert_array_equal(tr.xs, ref.xs)
         np.testing.assert_array_equal(sex._paths[rule].get_xdata(), tr.xs[:, 0])
-    assert "lr=0.02 " in sex.status.value
+    assert "lr=0.02 " in sex.status
 
 
 def test_sign_explorer_lattice_and_box_views(sex):
@@ -317,7 +318,7 @@ def test_sign_explorer_lattice_and_box_views(sex):
 def test_sign_explorer_inspector_replays_the_run(sex):
     sex.update(problem="rosenbrock", lr=0.005, inspect="lion", step=250, decay=True)
     st = sex.inspect()
-    tr = sex.trajectories["lion"]
+    tr = sex.trajectory["lion"]
     assert len(st.g) >= 250
     np.testing.assert_array_equal(st.xs, tr.xs[: len(st.xs)])      # the twin is the same computation
     assert "step 250" in sex._state_text.get_text() and "sign flips" in sex._state_text.get_text()
@@ -334,7 +335,7 @@ def test_sign_explorer_inspector_replays_the_run(sex):
 
 
 def test_sign_explorer_scrubber_does_not_rerun(sex, monkeypatch):
-    import labkit.widgets as W
+    import labkit.widgets.signs as W
     calls = []
     real = W._run
     monkeypatch.setattr(W, "_run", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -396,7 +397,7 @@ def test_explorers_send_no_frame_before_display(make):
 @pytest.mark.parametrize("steps", [500, 55])
 def test_steps_sliders_hold_their_value_on_the_grid(quad, steps):
     """The browser snaps a value off the slider's grid and sends another one back (an extra
-    run): every explorer's steps slider comes from _LiveFigure._steps_slider."""
+    run): every explorer's steps slider comes from Explorer.steps_slider."""
     from labkit.widgets import LandscapeExplorer, SignUpdateExplorer
     for ex in (StepSizeExplorer(quad, steps=steps, contour_n=20), SignUpdateExplorer(steps=steps, contour_n=20),
                LandscapeExplorer(steps=steps)):
@@ -415,9 +416,9 @@ def _stability_map_click():
 
 
 def _explorer_event(kind):
-    from labkit.landscape_explorer import LandscapeExplorer
-    from labkit.separable_explorer import SeparableExplorer
-    from labkit.threebody_explorer import ThreeBodyExplorer
+    from labkit.widgets.landscape import LandscapeExplorer
+    from labkit.widgets.separable import SeparableExplorer
+    from labkit.widgets.threebody import ThreeBodyExplorer
     from labkit.widgets import SignUpdateExplorer
     if kind == "map":
         return _stability_map_click()

@@ -1,7 +1,7 @@
 r"""``SeparableExplorer``: LR+GD on 2-D separable data with a step-size slider from 0.1 to 10^6.
 
     import labkit as lk
-    from labkit.separable_explorer import SeparableExplorer
+    from labkit.widgets import SeparableExplorer
     ex = SeparableExplorer(lk.problems.separable_logistic(n=40, d=2, margin=0.1), steps=200)
     ex.widget                  # lr (= gamma, log) and step sliders, status line, 2x2 figure
     ex.update(gamma=1e6)       # what the lr slider does; ex.update(t=5) what the step slider does
@@ -24,16 +24,16 @@ import math
 
 import numpy as np
 
-from . import separable as _sep
-from ._errors import check_int, check_problem, check_run_memory
-from .widgets import _LiveFigure, _positive, _set_log_ylim
+from .. import separable as _sep
+from .._errors import check_int, check_problem, check_run_memory
+from .base import Explorer, decade, positive, set_log_ylim, theory_style
 
 __all__ = ["SeparableExplorer"]
 
 _GAMMA_RANGE = (-1.0, 6.0)     # log10 bounds of the slider
 
 
-class SeparableExplorer(_LiveFigure):
+class SeparableExplorer(Explorer):
     r"""LR+GD at step size :math:`\gamma` (a log slider, labelled ``lr``) on 2-D separable data, and a step slider.
 
     Parameters: ``problem`` (2-D binary separable logistic regression; default
@@ -46,34 +46,38 @@ class SeparableExplorer(_LiveFigure):
 
     def __init__(self, problem=None, steps: int = 200, gamma: float = 1.0, *, t: int | None = None):
         if problem is None:
-            from .problems_matrix import separable_logistic
+            from ..problems_matrix import separable_logistic
             problem = separable_logistic(n=40, d=2, margin=0.1, seed=0)
         problem = check_problem("problem", problem)
-        Z, A, y = _sep._data(problem)
+        Z, A, y = _sep.problem_data(problem)
         if A.shape[1] != 2:
             raise ValueError(f"SeparableExplorer draws 2-D data; {problem.name} has d = {A.shape[1]}")
         self.problem = problem
-        self._u, self._mu = _sep._max_margin(problem)
+        self._u, self._mu = _sep.max_margin(problem)
         self._A, self._y, self._Z = A, y, Z
-        self._steps = _sep._check_steps(steps)
+        self._steps = _sep.check_steps(steps)
         check_run_memory(problem, self._steps)
-        self._state = {"gamma": _sep._check_gamma(gamma),
-                       "t": self._steps if t is None else check_int("t", t, 0, self._steps)}
+        self._state = {"gamma": _sep.check_gamma(gamma),
+                       "t": self._start_t() if t is None else check_int("t", t, 0, self._steps)}
         self._memo = {}
         self._syncing = False
         self._build_figure()
         self._build_controls()
         self._draw(full_run=True, render=False)
-        self._freeze_layout()
+        self.freeze_layout()
 
     # ------------------------------------------------------------------ state
+
+    def _start_t(self) -> int:
+        """Where the step slider opens: inside its range (3/4 of the way), so both arrow keys move it."""
+        return max(0, min(self._steps - 1, (3 * self._steps) // 4))
 
     @property
     def params(self) -> dict:
         return dict(self._state)
 
     @property
-    def path(self):
+    def trajectory(self):
         """The :class:`labkit.separable.SeparablePath` on display."""
         return self._compute()["path"]
 
@@ -97,9 +101,8 @@ class SeparableExplorer(_LiveFigure):
     def _build_figure(self):
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-        from .widgets import _decade
 
-        fig = self._new_figure((10, 7.5))
+        fig = self.new_figure((7.8, 4.8))
         (ax_data, ax_loss), (ax_angle, ax_r) = fig.subplots(2, 2)
         self.fig = fig
         self.axes = {"data": ax_data, "loss": ax_loss, "angle": ax_angle, "r": ax_r}
@@ -115,10 +118,11 @@ class SeparableExplorer(_LiveFigure):
         ax_data.plot(-u[1] * seg, u[0] * seg, "k--", lw=1, label="max margin")
         self._boundary, = ax_data.plot([], [], color="tab:orange", lw=2, label="LR+GD at step t")
         self._arrow, = ax_data.plot([], [], color="tab:orange", lw=1, marker="o", ms=3)
-        ax_data.legend(loc="lower left", fontsize="x-small")
+        ax_data.legend(loc="lower left", ncols=2, handlelength=1.2, columnspacing=0.8, labelspacing=0.2,
+                       borderpad=0.2, framealpha=0.7)
         ax_data.set_xlabel("feature $a_0$")
         ax_data.set_ylabel("feature $a_1$")
-        ax_data.set_title("data and decision boundary at step t")
+        ax_data.set_title("data, boundary at step t")
 
         steps = np.arange(self._steps + 1)
         self._loss_line, = ax_loss.plot([], [], color="tab:blue", lw=1.5, label="loss f(x_t)")
@@ -130,36 +134,36 @@ class SeparableExplorer(_LiveFigure):
         self._ax_err.set_ylim(-0.02, 0.6)
         self._ax_err.set_ylabel("training error")
         self._ax_err.grid(False)                 # one grid per panel: the left axis's
-        ax_loss.set_title("loss (solid) and training error (dashed)")
+        ax_loss.set_title("loss (—), training error (--)")
 
         self._angle_line, = ax_angle.plot([], [], color="tab:purple", lw=1.5)
         ax_angle.set_yscale("log")
         ax_angle.set_xlabel("step")
-        ax_angle.set_ylabel("angle to max margin (rad)")
+        ax_angle.set_ylabel("angle (rad)")
         self._ax_margin = ax_angle.twinx()
         self._margin_line, = self._ax_margin.plot([], [], color="tab:green", lw=1.2, ls="--")
         self._ax_margin.set_ylim(-1.0, 1.1)
-        self._ax_margin.axhline(1.0, color="tab:green", ls=":", lw=1)
-        self._ax_margin.set_ylabel("margin / max margin")
+        self._ax_margin.axhline(1.0, **theory_style(ls=":"))
+        self._ax_margin.set_ylabel("margin / max")
         self._ax_margin.grid(False)
-        ax_angle.set_title("angle to max margin (solid), margin (dashed)")
+        ax_angle.set_title("angle to max margin (—), margin (--)")
 
         self._r_line, = ax_r.plot([], [], color="tab:brown", lw=1.2, marker=".", ms=3)
         # r = 1 moves on screen as the log y-limits change: repainted with the data
-        self._r_one = ax_r.axhline(1.0, color="r", ls="--", lw=1)
+        self._r_one = ax_r.axhline(1.0, **theory_style())
         ax_r.set_yscale("log")
         ax_r.set_xlabel("step")
         ax_r.set_ylabel("r = |Δx|/ρ_a")
-        ax_r.set_title("normalised step r = |Δx|/ρ_a (safe below 1)")
+        ax_r.set_title("normalised step (safe below 1)")
 
         self._t_marks = [a.axvline(0, color="0.4", lw=0.8) for a in (ax_loss, ax_angle, ax_r)]
         for ax in (ax_loss, ax_angle, ax_r):
             ax.set_xlim(0, max(self._steps, 1))
             ax.yaxis.set_major_locator(LogLocator(numticks=6))
             ax.yaxis.set_minor_locator(NullLocator())
-            ax.yaxis.set_major_formatter(FuncFormatter(_decade))
+            ax.yaxis.set_major_formatter(FuncFormatter(decade))
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-        self._animate([ax_loss.yaxis, ax_angle.yaxis, ax_r.yaxis, self._boundary, self._arrow,
+        self.animate([ax_loss.yaxis, ax_angle.yaxis, ax_r.yaxis, self._boundary, self._arrow,
                        self._loss_line, self._err_line, self._angle_line, self._margin_line, self._r_line,
                        self._r_one, *self._t_marks])
         _ = steps
@@ -177,17 +181,15 @@ class SeparableExplorer(_LiveFigure):
                                              tooltip="the step size γ of LR+GD")
         self.t_slider = W.IntSlider(value=min(s["t"], self._steps), min=0, max=self._steps, step=1,
                                     description="step t", continuous_update=True)
-        self.status = self._status_label()
-        self._set_status()
-        self._bind((("gamma", self.gamma_slider), ("t", self.t_slider)))
+        self._write_status()
+        self.bind((("gamma", self.gamma_slider), ("t", self.t_slider)))
 
-    def _controls(self):
-        import ipywidgets as W
-        return [W.VBox([W.HBox([self.gamma_slider, self.t_slider]), self.status])]
+    def control_rows(self):
+        return [[self.gamma_slider, self.t_slider]]
 
     # ------------------------------------------------------------------ events
 
-    def update(self, **changes):
+    def apply(self, **changes):
         """Apply ``gamma`` (the lr slider) and/or ``t`` (the step slider), recompute if gamma changed, redraw."""
         unknown = set(changes) - {"gamma", "t"}
         if unknown:
@@ -195,7 +197,7 @@ class SeparableExplorer(_LiveFigure):
         s = self._state
         new_gamma = "gamma" in changes and float(changes["gamma"]) != s["gamma"]
         if "gamma" in changes:
-            s["gamma"] = _sep._check_gamma(changes["gamma"])
+            s["gamma"] = _sep.check_gamma(changes["gamma"])
         if "t" in changes:
             t = int(changes["t"])
             if not 0 <= t <= self._steps:
@@ -208,7 +210,7 @@ class SeparableExplorer(_LiveFigure):
         finally:
             self._syncing = False
         self._draw(full_run=new_gamma)
-        return self.path
+        return self.trajectory
 
     # ------------------------------------------------------------------ views
 
@@ -217,18 +219,18 @@ class SeparableExplorer(_LiveFigure):
         t = self._state["t"]
         if full_run:
             steps = np.arange(self._steps + 1)
-            loss, rng = _positive(memo["path"].loss)
+            loss, rng = positive(memo["path"].loss)
             self._loss_line.set_data(steps, loss)
-            _set_log_ylim(self.axes["loss"], rng)
+            set_log_ylim(self.axes["loss"], rng)
             self._err_line.set_data(steps, memo["err"])
-            ang, rng = _positive(memo["angle"][1:])
+            ang, rng = positive(memo["angle"][1:])
             self._angle_line.set_data(steps[1:], ang)
-            _set_log_ylim(self.axes["angle"], rng)
+            set_log_ylim(self.axes["angle"], rng)
             self._margin_line.set_data(steps[1:], np.clip(memo["margin"][1:], -1.0, 1.1))
-            r, rng = _positive(memo["r"])
+            r, rng = positive(memo["r"])
             self._r_line.set_data(steps[:-1], r)
             lo, hi = rng if rng else (0.1, 10.0)
-            _set_log_ylim(self.axes["r"], (min(lo, 0.5), max(hi, 2.0)))
+            set_log_ylim(self.axes["r"], (min(lo, 0.5), max(hi, 2.0)))
         w = memo["path"].w[t]
         lim = 2.0 * float(np.max(np.abs(self._A)))
         nw = float(np.linalg.norm(w))
@@ -241,11 +243,11 @@ class SeparableExplorer(_LiveFigure):
             self._arrow.set_data([], [])
         for mark in self._t_marks:
             mark.set_xdata([t, t])
-        self._set_status()
+        self._write_status()
         if render:
-            self._refresh()
+            self.refresh()
 
-    def _set_status(self):
+    def _write_status(self):
         memo = self._compute()
         s = self._state
         t = s["t"]
@@ -259,4 +261,4 @@ class SeparableExplorer(_LiveFigure):
             text += f", angle {memo['angle'][t]:.3g} rad"
         if t < self._steps:
             text += f", r {memo['r'][t]:.3g}"
-        self.status.value = text
+        self.set_status(text)

@@ -23,23 +23,24 @@ import warnings
 
 import numpy as np
 
-from . import optim as _optim
-from ._errors import DivergenceWarning, check_array, check_bool, check_int, check_positive, shown
-from .run import run as _run
-from .widgets import _contour_n, _LiveFigure, _positive, _problem_dict, _rule_names, _set_log_ylim, _steps
+from .. import optim as _optim
+from .._errors import DivergenceWarning, check_array, check_bool, check_int, check_positive, shown
+from ..run import run as _run
+from .base import (Explorer, check_contour_n, check_steps, decade, merge_ranges, positive, problem_dict, rule_names,
+                   set_log_ylim)
 
 __all__ = ["LandscapeExplorer", "landscape_problems"]
 
 
 def landscape_problems() -> dict:
     """The explorer's default problems: Himmelblau, Rosenbrock, Rastrigin, Beale, the strict saddle, a quadratic."""
-    from . import problems as P
+    from .. import problems as P
     return {"himmelblau": P.himmelblau(), "rosenbrock": P.rosenbrock(), "rastrigin": P.rastrigin(),
             "beale": P.beale(), "saddle": P.saddle(),
             "quadratic": P.quadratic(eigs=(1.0, 20.0), angle=0.5)}
 
 
-class LandscapeExplorer(_LiveFigure):
+class LandscapeExplorer(Explorer):
     r"""Several optimizers on one 2-D problem from a shared start; lr, steps and a step scrubber.
 
     Parameters: ``problems`` (a dict of 2-D :class:`labkit.Problem`, or one Problem; default
@@ -57,29 +58,29 @@ class LandscapeExplorer(_LiveFigure):
 
     def __init__(self, problems=None, rules=("sgd", "adam", "rmsprop"), steps: int = 500, lr: float = 0.01, *,
                  x0=None, problem: str | None = None, quiver: bool = False, contour_n: int = 150):
-        problems = _problem_dict(landscape_problems() if problems is None else problems)
+        problems = problem_dict(landscape_problems() if problems is None else problems)
         for name, p in problems.items():
             if p.dim != 2:
                 raise ValueError(f"LandscapeExplorer needs 2-D problems; {name!r} has {p.dim} coordinates")
-        rules = _rule_names(rules)
+        rules = rule_names(rules)
         for r in rules:
             _optim.get(r)                                  # unknown names fail here, with suggestions
         self.problems, self.rules = problems, rules
         first = problem if problem is not None else next(iter(problems))
         if not isinstance(first, str) or first not in problems:
             raise ValueError(f"problem must be one of {list(problems)}, got {shown(first)}")
-        lr, steps = self._check_lr(lr), _steps(self._check_steps(steps), problems.values())
+        lr, steps = self._check_lr(lr), check_steps(self._check_steps(steps), problems.values())
         start = problems[first].x0 if x0 is None else self._check_x0(x0)
         self._state = {"problem": first, "lr": lr, "steps": steps, "step": min(steps, 0), "x0": np.array(start),
                        "quiver": check_bool("quiver", quiver)}
-        self._contour_n = _contour_n(contour_n)
+        self._contour_n = check_contour_n(contour_n)
         self._memo_key, self._trajs = None, {}
         self.runs = 0                                      # lk.run calls so far (the tests count them)
         self._syncing = False
         self._build_figure()
         self._build_controls()
         self._draw(render=False)
-        self._freeze_layout()
+        self.freeze_layout()
 
     # ------------------------------------------------------------------ checks
 
@@ -107,7 +108,7 @@ class LandscapeExplorer(_LiveFigure):
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._state.items()}
 
     @property
-    def trajectories(self) -> dict:
+    def trajectory(self) -> dict:
         """``{rule: Trajectory}`` on display."""
         return dict(self._trajs)
 
@@ -116,10 +117,9 @@ class LandscapeExplorer(_LiveFigure):
     def _build_figure(self):
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-        from . import viz
-        from .widgets import _decade
+        from .. import viz
 
-        fig = self._new_figure((11, 4.8))
+        fig = self.new_figure((7.8, 4.4))
         ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.1, 1))
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss}
         styles = dict(zip(self.rules, viz.series_styles(len(self.rules))))
@@ -145,19 +145,20 @@ class LandscapeExplorer(_LiveFigure):
         ax_loss.set_xlabel("step")
         ax_loss.yaxis.set_major_locator(LogLocator(numticks=6))
         ax_loss.yaxis.set_minor_locator(NullLocator())
-        ax_loss.yaxis.set_major_formatter(FuncFormatter(_decade))
+        ax_loss.yaxis.set_major_formatter(FuncFormatter(decade))
         ax_loss.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         self._quiver = None
         self._draw_static()
         fig.set_layout_engine("constrained")
-        self._animate([ax_loss.yaxis, *self._paths.values(), *self._ends.values(), *self._marks.values(),
+        self.floor_marks([ax_loss])
+        self.animate([ax_loss.yaxis, *self._paths.values(), *self._ends.values(), *self._marks.values(),
                        *self._losses.values(), self._start, *self._eig, self._eig_text, self._cursor])
-        self._connect("button_press_event", self._on_press)
+        self.connect("button_press_event", self._on_press)
 
     def _draw_static(self):
         """Contour, quiver, titles and limits: what changes only with the problem (a full redraw)."""
-        from . import viz
-        from .landscape import gradient_field
+        from .. import viz
+        from ..landscape import gradient_field
         ax = self.axes["path"]
         keep = {*self._paths.values(), *self._ends.values(), *self._marks.values(), self._start, *self._eig}
         for coll in list(ax.collections):
@@ -166,6 +167,7 @@ class LandscapeExplorer(_LiveFigure):
             line.remove()
         p = self.problem
         viz.contour(p, ax=ax, n=self._contour_n)
+        self.contour_bar(ax)
         g = gradient_field(p, 18)
         norm = np.hypot(g.U, g.V)
         norm = np.where(norm > 0, norm, 1.0)
@@ -186,17 +188,15 @@ class LandscapeExplorer(_LiveFigure):
         self.problem_picker = W.Dropdown(options=list(self.problems), value=s["problem"], description="problem")
         self.lr_slider = W.FloatLogSlider(value=s["lr"], base=10, min=min(-5, math.floor(lg)), max=max(0, math.ceil(lg)),
                                           step=0.02, description="lr", readout_format=".3g")
-        self.steps_slider = self._steps_slider(s["steps"], 5000)
+        self.steps_slider = self.steps_slider(s["steps"], 5000)
         self.scrubber = W.IntSlider(value=s["step"], min=0, max=s["steps"], description="step")
         self.quiver_box = W.Checkbox(value=s["quiver"], description="gradient field")
-        self.status = self._status_label()
-        self._bind((("problem", self.problem_picker), ("lr", self.lr_slider), ("steps", self.steps_slider),
+        self.bind((("problem", self.problem_picker), ("lr", self.lr_slider), ("steps", self.steps_slider),
                     ("step", self.scrubber), ("quiver", self.quiver_box)))
 
-    def _controls(self):
-        import ipywidgets as W
-        return [W.VBox([W.HBox([self.problem_picker, self.quiver_box]),
-                        W.HBox([self.lr_slider, self.steps_slider, self.scrubber]), self.status])]
+    def control_rows(self):
+        return [[self.problem_picker, self.quiver_box],
+                [self.lr_slider, self.steps_slider, self.scrubber]]
 
     def _sync_controls(self):
         s = self._state
@@ -224,7 +224,7 @@ class LandscapeExplorer(_LiveFigure):
         if event.inaxes is self.axes["path"] and event.xdata is not None and event.ydata is not None:
             self.on_click(event.xdata, event.ydata)
 
-    def update(self, **changes):
+    def apply(self, **changes):
         """Apply ``changes`` (``problem``, ``lr``, ``steps``, ``step``, ``x0``, ``quiver``); returns ``{rule: Trajectory}``.
 
         A new ``problem`` also resets the start to that problem's ``x0`` unless ``x0`` is given.
@@ -260,7 +260,7 @@ class LandscapeExplorer(_LiveFigure):
         if hasattr(self, "scrubber"):
             self._sync_controls()
         self._draw(full=full)
-        return self.trajectories
+        return self.trajectory
 
     def _compute(self):
         s = self._state
@@ -276,7 +276,7 @@ class LandscapeExplorer(_LiveFigure):
     # ------------------------------------------------------------------ views
 
     def _draw(self, render: bool = True, full: bool = False):
-        from .landscape import hessian_at
+        from ..landscape import hessian_at
         s = self._state
         trajs = self._compute()
         p = self.problem
@@ -290,20 +290,20 @@ class LandscapeExplorer(_LiveFigure):
             kk = min(k, len(xy) - 1)
             self._marks[r].set_data(xy[kk:kk + 1, 0], xy[kk:kk + 1, 1])
             f = tr.f - float(p.f_star) if self._gap else tr.f
-            f, r_ = _positive(f)
+            f, r_ = positive(f)
             self._losses[r].set_data(np.arange(f.size), f)
-            rng = _merge(rng, r_)
+            rng = merge_ranges(rng, r_)
         self._start.set_data([s["x0"][0]], [s["x0"][1]])
         ax = self.axes["loss"]
         ax.set_xlim(0, max(s["steps"], 1))
-        _set_log_ylim(ax, rng)
+        set_log_ylim(ax, rng)
         self._cursor.set_xdata([k, k])
         first = trajs[self.rules[0]]
         point = first.xs[min(k, len(first.xs) - 1)]
         self._draw_eigen(point, hessian_at if p.hess is not None else None)
-        self.status.value = self._status()
+        self.set_status(self._status())
         if render:
-            self._refresh(full=full)
+            self.refresh(full=full)
 
     def _draw_eigen(self, point, hessian_at):
         """Eigen-directions at ``point``: segments of half-length proportional to 1/sqrt|curvature| (a level-set's axes)."""
@@ -342,7 +342,7 @@ class LandscapeExplorer(_LiveFigure):
                 + ", ".join(parts))
 
 
-def _merge(a, b):
+def merge_ranges(a, b):
     if a is None:
         return b
     if b is None:

@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import threebody as tb
-from ._errors import check_bool, check_int, check_positive, shown
-from .widgets import _LiveFigure, _positive, _set_log_ylim
+from .. import threebody as tb
+from .._errors import check_bool, check_int, check_positive, shown
+from .base import Explorer, decade, positive, set_log_ylim
 
 __all__ = ["ThreeBodyExplorer"]
 
@@ -73,7 +73,7 @@ def _fixed_run(system, integrator, t_end, n_out):
 def _policy_run(system, policy, t_end, n_out):
     """Hermite with mu chosen by ``policy`` every ``timestep_rl.INTERVAL`` (as the environment
     observes), sampled ``n_out`` times (the samples land exactly; the decisions do not move)."""
-    from . import timestep_rl as rl
+    from .. import timestep_rl as rl
     st = tb.init(system)
     ts = np.linspace(0.0, t_end, n_out + 1)
     X = np.empty((n_out + 1, system.n, system.d))
@@ -87,7 +87,7 @@ def _policy_run(system, policy, t_end, n_out):
         while next_decision <= ts[k] + 1e-12 and (k < n_out or mu is None):
             obs = np.empty(13)
             obs[:6], obs[6:12] = st.xf[:6] / rl.X_SCALE, st.vf[:6]
-            obs[12] = -rl._log_err(err, rl.ERR_FLOOR) / 10.0
+            obs[12] = -rl.log_err(err, rl.ERR_FLOOR) / 10.0
             mu = float(rl.ACTIONS[policy.act(obs)])
             # decide at this sample; the interval runs to the next decision time
             next_decision += rl.INTERVAL
@@ -103,7 +103,7 @@ def _policy_run(system, policy, t_end, n_out):
     return Run(ts, X, dt, (e - system.e0) / abs(system.e0), st.steps, st.evals, mus)
 
 
-class ThreeBodyExplorer(_LiveFigure):
+class ThreeBodyExplorer(Explorer):
     r"""One three-body run, live: orbits, step sizes, energy error.
 
     Views: the three orbits up to the time slider (trails, the current positions marked,
@@ -135,11 +135,11 @@ class ThreeBodyExplorer(_LiveFigure):
         self._memo = OrderedDict()
         self._policy = None
         self._syncing = False
-        self.run = None
+        self._result = None
         self._build_figure()
         self._build_controls()
         self._draw(render=False)
-        self._freeze_layout()
+        self.freeze_layout()
 
     # ------------------------------------------------------------------ parameters
 
@@ -193,7 +193,7 @@ class ThreeBodyExplorer(_LiveFigure):
             sy = self.system
             if s["policy"]:
                 if self._policy is None:
-                    from . import timestep_rl as rl
+                    from .. import timestep_rl as rl
                     self._policy = rl.load_policy()
                 run = _policy_run(sy, self._policy, s["t_end"], s["n_out"])
             else:
@@ -210,9 +210,8 @@ class ThreeBodyExplorer(_LiveFigure):
     def _build_figure(self):
         from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-        from .widgets import _decade
 
-        fig = self._new_figure((10.5, 6.0))
+        fig = self.new_figure((7.8, 4.5))
         gs = fig.add_gridspec(2, 2, width_ratios=(1.15, 1))
         ax_orbit = fig.add_subplot(gs[:, 0])
         ax_dt, ax_err = fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 1])
@@ -241,13 +240,13 @@ class ThreeBodyExplorer(_LiveFigure):
         for ax in (ax_dt, ax_err):
             ax.yaxis.set_major_locator(LogLocator(numticks=5))
             ax.yaxis.set_minor_locator(NullLocator())
-            ax.yaxis.set_major_formatter(FuncFormatter(_decade))
+            ax.yaxis.set_major_formatter(FuncFormatter(decade))
+        # The colour is the step size: a colour bar, redrawn with the data (its norm follows the run).
+        self._dt_bar = fig.colorbar(self._dots, ax=ax_orbit, label="step size", fraction=0.05, pad=0.02)
         fig.set_layout_engine("constrained")
-        # Limits change with every run: the axes are animated with the data (blitted), so a
-        # slider move never needs a full redraw.
-        self._animate([ax_orbit.xaxis, ax_orbit.yaxis, ax_dt.xaxis, ax_dt.yaxis, ax_err.xaxis, ax_err.yaxis,
-                       self._dots, *self._trails, self._bodies, self._dt_dots, self._mu_line, self._err_line,
-                       *self._cursors])
+        # Limits and the colour bar change only with a new run (then one full draw); the time
+        # slider moves trails, dots and cursors only, blitted over the cached axes.
+        self.animate([self._dots, *self._trails, self._bodies, *self._cursors])
 
     # ------------------------------------------------------------------ controls
 
@@ -264,15 +263,13 @@ class ThreeBodyExplorer(_LiveFigure):
         self.policy_box = W.Checkbox(value=s["policy"], description="policy (Hermite, learned mu)")
         self.t_slider = W.FloatSlider(value=s["t"], min=0.0, max=s["t_end"], step=s["t_end"] / s["n_out"],
                                       description="t", readout_format=".2f")
-        self.status = self._status_label()
-        self._bind((("system", self.system_picker), ("seed", self.seed_box),
+        self.bind((("system", self.system_picker), ("seed", self.seed_box),
                     ("integrator", self.integrator_picker), ("mu", self.mu_slider),
                     ("policy", self.policy_box), ("t", self.t_slider)))
 
-    def _controls(self):
-        import ipywidgets as W
-        return [W.VBox([W.HBox([self.system_picker, self.seed_box, self.integrator_picker]),
-                        W.HBox([self.mu_slider, self.policy_box]), self.t_slider, self.status])]
+    def control_rows(self):
+        return [[self.system_picker, self.seed_box, self.integrator_picker],
+                [self.mu_slider, self.policy_box, self.t_slider]]
 
     def _sync_controls(self):
         s = self._state
@@ -294,7 +291,7 @@ class ThreeBodyExplorer(_LiveFigure):
 
     # ------------------------------------------------------------------ events
 
-    def update(self, **changes) -> Run:
+    def apply(self, **changes) -> Run:
         """Apply ``changes`` (any of ``system``, ``seed``, ``integrator``, ``mu``, ``policy``,
         ``t``, ``t_end``, ``n_out``), re-run if the run changed, redraw.  Returns the
         :class:`Run` on display.  A new integrator without a ``mu`` takes its default
@@ -319,22 +316,22 @@ class ThreeBodyExplorer(_LiveFigure):
         if hasattr(self, "t_slider"):
             self._sync_controls()
         self._draw()
-        return self.run
+        return self._result
 
     # ------------------------------------------------------------------ views
 
     def _draw(self, render: bool = True):
         s = self._state
         key = self._key()
-        new_run = self.run is None or key != getattr(self, "_drawn_key", None)
+        new_run = self._result is None or key != getattr(self, "_drawn_key", None)
         if new_run:
-            self.run = self._compute()
+            self._result = self._compute()
             self._drawn_key = key
-            self._set_run(self.run)
+            self._set_run(self._result)
         self._set_time(s["t"])
-        self.status.value = self._status()
+        self.set_status(self._status())
         if render:
-            self._refresh()
+            self.refresh(full=new_run)
 
     def _set_run(self, run):
         from matplotlib.colors import LogNorm
@@ -344,7 +341,7 @@ class ThreeBodyExplorer(_LiveFigure):
         c, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-3) * 1.08
         ax.set_xlim(c[0] - half, c[0] + half)
         ax.set_ylim(c[1] - half, c[1] + half)
-        dt, rng = _positive(run.dt)
+        dt, rng = positive(run.dt)
         norm = LogNorm(*(rng if rng and rng[1] > rng[0] else (rng[0] / 2, rng[0] * 2) if rng else (1e-3, 1)))
         self._logdt = dt
         self._norm = norm
@@ -361,16 +358,16 @@ class ThreeBodyExplorer(_LiveFigure):
         else:
             self._mu_line.set_data([], [])
         rngs = [r for r in rngs if r is not None]
-        _set_log_ylim(ax_dt, (min(r[0] for r in rngs), max(r[1] for r in rngs)) if rngs else None)
-        err, erng = _positive(np.abs(run.energy_error[1:]) if run.t.size > 1 else np.ones(1))
+        set_log_ylim(ax_dt, (min(r[0] for r in rngs), max(r[1] for r in rngs)) if rngs else None)
+        err, erng = positive(np.abs(run.energy_error[1:]) if run.t.size > 1 else np.ones(1))
         self._err = np.concatenate([[err[0]], err])
         ax_err = self.axes["err"]
         ax_err.set_xlim(0, run.t[-1])
         self._err_line.set_data(run.t, self._err)
-        _set_log_ylim(ax_err, erng)
+        set_log_ylim(ax_err, erng)
 
     def _set_time(self, t):
-        run = self.run
+        run = self._result
         k = int(np.searchsorted(run.t, t - 1e-12 * max(1.0, run.t[-1])))
         k = min(max(k, 0), run.t.size - 1)
         self._k = k
@@ -386,7 +383,7 @@ class ThreeBodyExplorer(_LiveFigure):
 
     def _status(self) -> str:
         s = self._state
-        run = self.run
+        run = self._result
         k = self._k
         if s["policy"]:
             mu = float(run.mu[k])
