@@ -76,7 +76,8 @@ const notInFigure = e => !e.closest('.jupyter-matplotlib');
 // the visible part of element e: its rect cut by every ancestor that clips (overflow not visible)
 const visible = e => {
   let l = 0, t = 0, r = window.innerWidth, b = window.innerHeight;
-  for (let a = e.parentElement; a; a = a.parentElement) {
+  // body and html pass their overflow to the viewport (the window's size above)
+  for (let a = e.parentElement; a && a !== document.body && a !== document.documentElement; a = a.parentElement) {
     const s = getComputedStyle(a);
     if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
     const q = a.getBoundingClientRect();
@@ -247,7 +248,10 @@ class Explorer:
                 for p in self.gc_presses if not p.changed]
 
     def latencies(self) -> list[float]:
-        return [p.ms for p in self.presses if p.changed and p.ms is not None and not p.control.startswith("click")]
+        """ms to the first changed pixel of every key press that changed pixels (of every click,
+        for an explorer without keys)."""
+        keys = [p for p in self.presses if not p.control.startswith("click")] or self.presses
+        return [p.ms for p in keys if p.changed and p.ms is not None]
 
     def latency_problems(self) -> list[str]:
         ms = self.latencies()
