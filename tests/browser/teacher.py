@@ -182,6 +182,9 @@ EXECUTE = """async (code) => {
   const reply = await k.requestExecute({code, silent: false, store_history: false}).done;
   return reply.content.status;
 }"""
+# Code cells that have not run: prompt "[ ]:" (an error stops Run All there).
+NOT_RUN = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+  .filter(p => p.textContent.includes('[ ]')).length"""
 SHOW_SIDEBAR = """() => { const s = window.jupyterapp.shell;
   if (s.leftCollapsed) window.jupyterapp.commands.execute('filebrowser:activate');
   return !s.leftCollapsed; }"""
@@ -315,7 +318,7 @@ def open_and_run(page, lab, name: str, timeout_s: float = 300.0) -> dict:
     t1 = time.perf_counter()
     page.evaluate(RUN_ALL)
     page.wait_for_function(ALL_RUN, timeout=timeout_s * 1000, polling=200)
-    return {"open_s": t1 - t0, "run_all_s": time.perf_counter() - t1}
+    return {"open_s": t1 - t0, "run_all_s": time.perf_counter() - t1, "not_run": page.evaluate(NOT_RUN)}
 
 
 def errors(page) -> str:

@@ -87,6 +87,8 @@ def test_every_explorer_is_found(survey, nb):
     expected = len(teacher.explorer_cells(NOTEBOOK_DIR / nb))
     assert len(first) == expected, (f"{nb}: {expected} explorer cell(s) in the notebook, {len(first)} explorer(s) "
                                     f"in the page ({timings.get('explorers')})\nnotebook stderr:\n{errs}")
+    assert not timings["not_run"], (f"{nb}: Run All stopped: {timings['not_run']} code cell(s) did not run\n"
+                                    f"notebook stderr/tracebacks:\n{errs}")
     _fail_if({e.key: e.errors for e in explorers}, f"{nb}: the survey itself failed")
 
 
