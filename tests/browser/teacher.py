@@ -32,7 +32,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import ALL_RUN, ERRORS, KERNEL_IDLE, RUN_ALL, _poll
+from harness import ALL_RUN, ERRORS, KERNEL_EVAL, KERNEL_IDLE, RUN_ALL
 
 VIEWPORTS = ((1280, 720), (1440, 900))
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -318,7 +318,8 @@ def open_and_run(page, lab, name: str, timeout_s: float = 300.0) -> dict:
     t1 = time.perf_counter()
     page.evaluate(RUN_ALL)
     page.wait_for_function(ALL_RUN, timeout=timeout_s * 1000, polling=200)
-    return {"open_s": t1 - t0, "run_all_s": time.perf_counter() - t1, "not_run": page.evaluate(NOT_RUN)}
+    return {"open_s": t1 - t0, "run_all_s": time.perf_counter() - t1, "not_run": page.evaluate(NOT_RUN),
+            "labkit": page.evaluate(KERNEL_EVAL, "__import__('labkit').__file__")}
 
 
 def errors(page) -> str:

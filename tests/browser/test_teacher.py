@@ -120,3 +120,28 @@ def test_survives_gc(survey, nb):
 def test_key_to_pixel_latency(survey, nb, vp):
     explorers, _ = _at(survey, nb, vp)
     _fail_if({e.key: e.latency_problems() for e in explorers}, f"{nb} at {vp}")
+
+
+def test_the_checks_on_made_up_measurements():
+    """The problems each check reports, without a browser (teacher.Explorer on made-up data)."""
+    layout = {"box": {"right": 0, "bottom": 0, "width": 848, "height": 492},
+              "canvases": [{"right": 292, "bottom": 0, "width": 1300, "height": 420}],
+              "box_overflow_x": 300, "status_text": "lr=0.3", "status_cut": 0, "height": 620, "available": 599}
+    e = teacher.Explorer("01_step_sizes.ipynb", "StabilityMapExplorer", 12, "1440x900", layout,
+                         presses=[teacher.Press("click map", True, 120.0), teacher.Press("click map", True, 80.0)],
+                         gc_presses=[teacher.Press("click map", False, None)])
+    assert e.hidden_problems() == ["canvas 0 (1300x420 px): 292 px hidden right, 0 px below",
+                                   "widget box scrolls sideways (300 px)"]
+    assert e.height_problems() == ["620 px tall, the notebook panel shows 599 px"]
+    assert e.react_problems() == [] and e.latencies() == [120.0, 80.0] and e.latency_problems() == []
+    assert e.gc_problems() == [f"after gc.collect(), click map: no pixel changed within {teacher.REACT_TIMEOUT_MS} ms"]
+    row = e.row()
+    assert (row["hidden_right"], row["reacts"], row["gc_ok"], row["median_ms"]) == (292, True, False, 100.0)
+    assert "01 StabilityMapExplorer  1440x900  292/0" in teacher.table([e])
+    fine = teacher.Explorer("x.ipynb", "E", 1, "1280x720", {**layout, "canvases": [], "box_overflow_x": 0,
+                                                             "height": 500},
+                            presses=[teacher.Press("slider lr ArrowRight", True, 3000.0)])
+    assert fine.hidden_problems() == [] and fine.height_problems() == [] and fine.react_problems() == []
+    assert fine.latency_problems() == [f"key -> pixel median 3000 ms >= {teacher.LATENCY_LIMIT_MS} (max 3000)"]
+    assert teacher.explorer_name("lk.widgets.StabilityMapExplorer(smap, 0.3, 0.9).widget", 12) == "StabilityMapExplorer"
+    assert teacher.explorer_name("w.widget", 3) == "cell3"
