@@ -10,6 +10,7 @@
 #   make notebooks   run every notebook headless into build/notebooks/, compare records
 #   make baselines   rewrite data/baselines/*.json from fresh runs (on purpose only)
 #   make bench       run the benchmarks
+#   make screenshots refresh docs/screenshots/<notebook>_<explorer>.png (1280x720, file browser open)
 #   make clean       remove build outputs and caches (not .venv/: `rm -rf .venv` for that)
 
 SHELL := /bin/bash
@@ -39,7 +40,7 @@ ifeq ($(LAB_OPEN_BROWSER),0)
 LAB_FLAGS += --no-browser
 endif
 
-.PHONY: setup lab test test-host test-portable lock chromium notebooks baselines bench clean
+.PHONY: setup lab test test-host test-portable lock chromium notebooks baselines bench screenshots clean
 
 setup: $(STAMP)
 
@@ -110,6 +111,10 @@ baselines: setup
 # The REBOUND comparison's rebound (the bench extra) is in the lock that setup installs.
 bench: setup
 	$(PY) benchmarks/run_all.py
+
+# One PNG per explorer, as a teacher sees it at 1280x720 with the file browser open.
+screenshots: setup chromium
+	$(PY) tests/browser/screenshots.py
 
 clean:
 	rm -rf build .pytest_cache

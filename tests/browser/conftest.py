@@ -20,9 +20,16 @@ import pytest
 from harness import SCREENSHOTS, VIEWPORT, Lab, browser_missing, launch_chromium
 
 TIMINGS: list[tuple[str, dict]] = []        # (test id, {phase: seconds}), for the summary below
+TEACHER: list = []                          # teacher.Explorer results of test_teacher.py, tabled below
 
 
 def pytest_terminal_summary(terminalreporter):
+    if TEACHER:
+        from teacher import RESULTS, table
+        terminalreporter.section("explorers as a teacher uses them (build/browser_teacher.json)")
+        for line in table(TEACHER).splitlines():
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"written to {RESULTS}")
     if not TIMINGS:
         return
     terminalreporter.section("browser timings (s)")
