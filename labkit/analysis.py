@@ -111,7 +111,6 @@ def eigenvalues(problem_or_eigs, argname="problem_or_eigs") -> np.ndarray:
     return lam
 
 
-_eigs = eigenvalues     # the name tools/make_*.py use
 
 
 def _positive_top(lam, argname):

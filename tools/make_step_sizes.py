@@ -52,7 +52,7 @@ cells = [
        "contracting (the final loss is no longer below the start). With 2,000 steps a rate "
        "$1\\pm\\delta$ shows once $\\delta \\gtrsim 10^{-3}$, so the measurement is good to about 0.1%: the "
        "cell asserts that tolerance (`threshold_rtol`, printed with the results)."),
-    code("lam = an._eigs(problem)\n"
+    code("lam = an.eigenvalues(problem)\n"
          "threshold_steps = 2000\n"
          "threshold_rtol = 1 / threshold_steps   # a rate 1 +- delta shows after ~1/delta steps: ~0.1% (see above)\n"
          "rows = []\n"

@@ -114,7 +114,7 @@ cells = [
        "stability, as it does for the three bodies (where $\\omega$ changes along the orbit, so the "
        "step has to follow it)."),
     code("q = lk.problems.quadratic(eigs=(1, 4))\n"
-         "lam = an._eigs(q)[-1]\n"
+         "lam = an.eigenvalues(q)[-1]\n"
          "beta = 0.999\n"
          "rows = {}\n"
          "with warnings.catch_warnings():\n"
