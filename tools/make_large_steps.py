@@ -31,7 +31,7 @@ cells = [
          "u, mu = problem.extras[\"max_margin\"]\n"
          "print(problem, \"x_star =\", problem.x_star, f\"max margin {mu:.4f} along {u}\")"),
     md("## The explorer\n\n"
-       "The `lr` slider is the step size $\\gamma$ (log scale, 0.1 to $10^6$); `step t` moves along the run. "
+       "The `lr` slider is the step size $\\gamma$ (log scale, 0.1 to $10^7$); `step t` moves along the run. "
        "Top left: the data, the boundary $a^\\top x_t = 0$ and the max-margin boundary (dashed). Top right: the "
        "loss and the training error. Bottom: the angle between $x_t$ and the max-margin direction with the "
        "normalised margin, and the normalised step $r$ of each step (notebook 05)."),

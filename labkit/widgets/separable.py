@@ -30,7 +30,7 @@ from .base import Explorer, decade, positive, set_log_ylim, theory_style
 
 __all__ = ["SeparableExplorer"]
 
-_GAMMA_RANGE = (-1.0, 6.0)     # log10 bounds of the slider
+_GAMMA_RANGE = (-1.0, 7.0)     # log10 bounds of the slider: the lab shows gamma = 1e6 with room to move either way
 
 
 class SeparableExplorer(Explorer):

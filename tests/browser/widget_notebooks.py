@@ -120,7 +120,7 @@ NOTEBOOKS: list[WidgetNotebook] = [
     WidgetNotebook("01_step_sizes.ipynb", slider=LR, presses=5, key="ArrowLeft"),
     WidgetNotebook("02_sign_updates.ipynb", slider=LR, presses=5),
     WidgetNotebook("03_loss_landscape.ipynb", slider=LR, presses=5),
-    # a later cell sets gamma = 1e6, the slider's maximum: ArrowLeft moves it
+    # a later cell sets gamma = 1e6 (the slider runs to 1e7): ArrowLeft moves it
     WidgetNotebook("04_large_steps_logistic.ipynb", slider=LR, presses=5, key="ArrowLeft"),
     # no explorer: its figures are ipympl canvases (%matplotlib widget)
     WidgetNotebook("05_softmax_safe_steps.ipynb"),
