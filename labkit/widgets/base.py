@@ -489,8 +489,14 @@ class Explorer:
         --ipympl), proportional to the figure's pixels: hence figures of <= 780 px.
         """
         canvas = self.fig.canvas
-        if full or self._background is None or not hasattr(canvas, "restore_region"):
-            if self._background is not None and is_ipympl():
+        # ipympl's canvas syncs a data URL until its view in the browser says "initialized".
+        # Until then a frame pushed from here (draw() or blit()) is stored without its
+        # "data:image/png;base64," prefix, and the view, once shown, stays empty: the notebook
+        # calls ex.update() in the cell after ex.widget, before the browser has drawn it, and
+        # a still (savefig) has by then cached a background.  draw_idle() is always safe.
+        early = is_ipympl() and getattr(canvas, "syncing_data_url", False)
+        if full or early or self._background is None or not hasattr(canvas, "restore_region"):
+            if self._background is not None and is_ipympl() and not early:
                 # The canvas has been shown (a background was cached by a real draw), so
                 # render now: WebAgg's draw() renders and pushes the frame (refresh_all).
                 # draw_idle() would send a "draw" request to the browser, which asks back,
