@@ -269,7 +269,7 @@ class Explorer:
     display, resize, ``savefig``) and a blitted event give the same pixels.
     """
 
-    #: figure size in inches at DPI 100: width <= 7.6 in (760 px).
+    #: figure size in inches at DPI 100: width <= 7.4 in (740 px: ipympl adds ~14 px around it inside the 760 px box).
     figsize = (7.6, 3.6)
 
     _output = None
@@ -334,8 +334,9 @@ class Explorer:
         """The status line widget (CSS class ``labkit-status``; wraps, never truncates)."""
         if self._status_label is None:
             import ipywidgets as W
+            # width auto, not 100 %: 100 % plus the widget's 2 px margins scrolled the box 4 px sideways
             label = W.HTML(value=html.escape(self._status_text),
-                           layout=W.Layout(width="100%", max_width=f"{MAX_WIDTH_PX}px", min_height="20px"))
+                           layout=W.Layout(width="auto", min_height="20px"))
             label.add_class("labkit-status")
             self._status_label = label
         return self._status_label
@@ -374,7 +375,9 @@ class Explorer:
             canvas.toolbar_visible = "fade-in-fade-out"
             canvas.toolbar_position = "right"
             canvas.resizable = False
-            canvas.layout.max_width = f"{MAX_WIDTH_PX}px"
+            # Figures are 740 px wide, not MAX_WIDTH_PX: ipympl draws the canvas with a 2 px
+            # margin and the box pads it, so a 760 (750) px figure scrolled its 760 px box sideways
+            # by 8 (4) px in JupyterLab (tests/browser/test_teacher.py).
             return fig
         # Not registered with pyplot: no figure piles up, nothing is shown twice inline.
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -583,7 +586,7 @@ class Explorer:
                 self._output.add_class("labkit-plot")
                 self._show_output()
                 view = self._output
-            rows = [W.HBox([self.compact(c, (MAX_WIDTH_PX - 20) // len(row)) for c in row])
+            rows = [W.HBox([self.compact(c, (MAX_WIDTH_PX - 40) // len(row)) for c in row])
                     for row in self.control_rows()]
             box = explorer_box()([*rows, self.status_label, view],
                                  layout=W.Layout(max_width=f"{MAX_WIDTH_PX}px"))

@@ -119,7 +119,7 @@ class LandscapeExplorer(Explorer):
 
         from .. import viz
 
-        fig = self.new_figure((7.6, 4.4))
+        fig = self.new_figure((7.4, 4.4))
         ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.1, 1))
         self.fig, self.axes = fig, {"path": ax_path, "loss": ax_loss}
         styles = dict(zip(self.rules, viz.series_styles(len(self.rules))))

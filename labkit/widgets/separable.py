@@ -102,7 +102,7 @@ class SeparableExplorer(Explorer):
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 
-        fig = self.new_figure((7.6, 4.8))
+        fig = self.new_figure((7.4, 4.8))
         (ax_data, ax_loss), (ax_angle, ax_r) = fig.subplots(2, 2)
         self.fig = fig
         self.axes = {"data": ax_data, "loss": ax_loss, "angle": ax_angle, "r": ax_r}

@@ -131,7 +131,7 @@ class SignUpdateExplorer(Explorer):
         from matplotlib.patches import Rectangle
         from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-        fig = self.new_figure((7.6, 3.8))
+        fig = self.new_figure((7.4, 3.8))
         gs = fig.add_gridspec(2, 2, height_ratios=(1.1, 1))
         ax_path, ax_dist = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
         ax_coord, ax_state = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])

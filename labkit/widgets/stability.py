@@ -32,7 +32,7 @@ class StabilityMapExplorer(Explorer):
 
         self.map = smap
         self._state = {"value0": None, "value1": None}
-        fig = self.new_figure((7.6, 4.6), layout="constrained")
+        fig = self.new_figure((7.4, 4.6), layout="constrained")
         gs = fig.add_gridspec(2, 2, width_ratios=(1.25, 1))     # the map tall on the left, its cell's run beside
         ax_map, ax_path, ax_loss = fig.add_subplot(gs[:, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 1])
         self.fig, self.axes = fig, {"map": ax_map, "path": ax_path, "loss": ax_loss}

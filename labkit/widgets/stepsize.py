@@ -108,7 +108,7 @@ class StepSizeExplorer(Explorer):
 
         from .. import viz
 
-        fig = self.new_figure((7.6, 4.5))
+        fig = self.new_figure((7.4, 4.5))
         gs = fig.add_gridspec(3, 2, height_ratios=(0.09, 1, 1))
         ax_lr = fig.add_subplot(gs[0, :])
         (ax_path, ax_loss), (ax_step, ax_split) = [[fig.add_subplot(gs[i, j]) for j in (0, 1)] for i in (1, 2)]

@@ -211,7 +211,7 @@ class ThreeBodyExplorer(Explorer):
         from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 
-        fig = self.new_figure((7.6, 4.5))
+        fig = self.new_figure((7.4, 4.2))
         gs = fig.add_gridspec(2, 2, width_ratios=(1.15, 1))
         ax_orbit = fig.add_subplot(gs[:, 0])
         ax_dt, ax_err = fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 1])
