@@ -88,3 +88,12 @@ def test_problem_switch_and_bad_input(ex):
         ex.update(problem="nope")
     with pytest.raises(ValueError, match="2-D"):
         LandscapeExplorer(lk.problems.rosenbrock_nd(3))
+
+
+def test_a_start_that_diverges_at_once_is_reported_not_crashed():
+    # found by tests/test_fuzz.py: the run records no state, and the eigen-cross read xs[-1]
+    ex = lk.widgets.LandscapeExplorer(x0=(-449600426280504576, 262), rules=("sgd",))
+    assert "diverged at 0" in ex.status
+    ex.update(lr=0.02)
+    assert "diverged at 0" in ex.status
+    ex.close()

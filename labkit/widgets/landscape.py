@@ -299,7 +299,8 @@ class LandscapeExplorer(Explorer):
         set_log_ylim(ax, rng)
         self._cursor.set_xdata([k, k])
         first = trajs[self.rules[0]]
-        point = first.xs[min(k, len(first.xs) - 1)]
+        # A run that diverges at its start (f(x0) not finite) records no state: show the start.
+        point = first.xs[min(k, len(first.xs) - 1)] if len(first.xs) else s["x0"]
         self._draw_eigen(point, hessian_at if p.hess is not None else None)
         self.set_status(self._status())
         if render:
