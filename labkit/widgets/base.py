@@ -16,6 +16,7 @@ Written in the mpl-interactions style (``mpl_interactions/controller.py``).
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import math
@@ -561,6 +562,22 @@ class Explorer:
         if isinstance(control, W.Checkbox):
             control.indent = False
         return control
+
+    @contextlib.contextmanager
+    def syncing(self):
+        """Set controls from the state without their observers calling ``update`` again."""
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
+    def clicked_in(self, event, ax) -> bool:
+        """A plain click in ``ax`` (not a zoom or pan of the toolbar) with data coordinates."""
+        toolbar = getattr(event.canvas, "toolbar", None)
+        if getattr(toolbar, "mode", "") not in ("", None):
+            return False
+        return event.inaxes is ax and event.xdata is not None and event.ydata is not None
 
     def bind(self, pairs):
         """Each control's change calls ``self.update(key=new)``, except while controls are synced."""

@@ -76,7 +76,6 @@ class LandscapeExplorer(Explorer):
         self._contour_n = check_contour_n(contour_n)
         self._memo_key, self._trajs = None, {}
         self.runs = 0                                      # lk.run calls so far (the tests count them)
-        self._syncing = False
         self._build_figure()
         self._build_controls()
         self._draw(render=False)
@@ -200,16 +199,13 @@ class LandscapeExplorer(Explorer):
 
     def _sync_controls(self):
         s = self._state
-        self._syncing = True
-        try:
+        with self.syncing():
             self.problem_picker.value = s["problem"]
             self.lr_slider.value = s["lr"]
             self.steps_slider.value = s["steps"]
             self.scrubber.max = s["steps"]
             self.scrubber.value = s["step"]
             self.quiver_box.value = s["quiver"]
-        finally:
-            self._syncing = False
 
     # ------------------------------------------------------------------ events
 
@@ -218,10 +214,7 @@ class LandscapeExplorer(Explorer):
         return self.update(x0=(float(x), float(y)))
 
     def _on_press(self, event):
-        toolbar = getattr(event.canvas, "toolbar", None)
-        if getattr(toolbar, "mode", "") not in ("", None):
-            return
-        if event.inaxes is self.axes["path"] and event.xdata is not None and event.ydata is not None:
+        if self.clicked_in(event, self.axes["path"]):
             self.on_click(event.xdata, event.ydata)
 
     def apply(self, **changes):

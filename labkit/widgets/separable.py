@@ -60,7 +60,6 @@ class SeparableExplorer(Explorer):
         self._state = {"gamma": _sep.check_gamma(gamma),
                        "t": self._start_t() if t is None else check_int("t", t, 0, self._steps)}
         self._memo = {}
-        self._syncing = False
         self._build_figure()
         self._build_controls()
         self._draw(full_run=True, render=False)
@@ -203,12 +202,9 @@ class SeparableExplorer(Explorer):
             if not 0 <= t <= self._steps:
                 raise ValueError(f"t must be in 0..{self._steps}, got {t}")
             s["t"] = t
-        self._syncing = True
-        try:
+        with self.syncing():
             self.gamma_slider.value = s["gamma"]
             self.t_slider.value = s["t"]
-        finally:
-            self._syncing = False
         self._draw(full_run=new_gamma)
         return self.trajectory
 

@@ -68,7 +68,6 @@ class SignUpdateExplorer(Explorer):
         contour_n = check_contour_n(contour_n)
         self._check(self._state)
         self._memo_key, self._trajs, self._inspected = None, None, None
-        self._syncing = False
         self._contour_n = contour_n
         self._build_figure()
         self._build_controls()
@@ -224,8 +223,7 @@ class SignUpdateExplorer(Explorer):
 
     def _sync_controls(self):
         s = self._state
-        self._syncing = True
-        try:
+        with self.syncing():
             for control, key in ((self.problem_picker, "problem"), (self.lr_slider, "lr"), (self.b1_slider, "b1"),
                                  (self.b2_slider, "b2"), (self.wd_slider, "weight_decay"),
                                  (self.decay_box, "decay"), (self.steps_slider, "steps"),
@@ -233,8 +231,6 @@ class SignUpdateExplorer(Explorer):
                 control.value = s[key]
             self.scrubber.max = s["steps"]
             self.scrubber.value = s["step"]
-        finally:
-            self._syncing = False
 
     # ------------------------------------------------------------------ events
 

@@ -81,10 +81,7 @@ class StabilityMapExplorer(Explorer):
         return [ln for ln in self.axes["map"].lines if ln.get_label() == "theoretical limit"]
 
     def _on_press(self, event):
-        toolbar = getattr(event.canvas, "toolbar", None)
-        if getattr(toolbar, "mode", "") not in ("", None):
-            return
-        if event.inaxes is self.axes["map"] and event.xdata is not None and event.ydata is not None:
+        if self.clicked_in(event, self.axes["map"]):
             self.select(event.xdata, event.ydata)
 
     def select(self, value0, value1):

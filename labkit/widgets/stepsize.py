@@ -70,7 +70,6 @@ class StepSizeExplorer(Explorer):
                        "x0": np.array(problem.x0, dtype=np.float64)}
         self._memo_key = None
         self._traj = None
-        self._syncing = False
         self._build_figure(contour_n)
         self._build_controls()
         self._draw(self._compute(), render=False)
@@ -243,15 +242,12 @@ class StepSizeExplorer(Explorer):
 
     def _sync_controls(self):
         s = self._state
-        self._syncing = True
-        try:
+        with self.syncing():
             self.rule_picker.value = s["rule"]
             self.lr_slider.value = s["lr"]
             self.momentum_slider.value = s["momentum"]
             self.steps_slider.value = s["steps"]
             self._sync_momentum_control()
-        finally:
-            self._syncing = False
 
     def control_rows(self):
         return [[self.rule_picker, self.steps_slider], [self.lr_slider, self.momentum_slider]]
@@ -265,10 +261,7 @@ class StepSizeExplorer(Explorer):
         return self.update(x0=x0)
 
     def _on_press(self, event):
-        toolbar = getattr(event.canvas, "toolbar", None)
-        if getattr(toolbar, "mode", "") not in ("", None):      # zooming or panning: not a click for us
-            return
-        if event.inaxes is self.axes["path"] and event.xdata is not None and event.ydata is not None:
+        if self.clicked_in(event, self.axes["path"]):
             self.on_click(event.xdata, event.ydata)
 
     def apply(self, **changes):

@@ -134,7 +134,6 @@ class ThreeBodyExplorer(Explorer):
         self._state = self._checked(s, changes=s)
         self._memo = OrderedDict()
         self._policy = None
-        self._syncing = False
         self._result = None
         self._build_figure()
         self._build_controls()
@@ -273,8 +272,7 @@ class ThreeBodyExplorer(Explorer):
 
     def _sync_controls(self):
         s = self._state
-        self._syncing = True
-        try:
+        with self.syncing():
             name, (lo, hi), _ = _PARAM[s["integrator"]]
             self.system_picker.value = s["system"]
             self.seed_box.value = s["seed"]
@@ -286,8 +284,6 @@ class ThreeBodyExplorer(Explorer):
             self.t_slider.max = s["t_end"]
             self.t_slider.step = s["t_end"] / s["n_out"]
             self.t_slider.value = s["t"]
-        finally:
-            self._syncing = False
 
     # ------------------------------------------------------------------ events
 
