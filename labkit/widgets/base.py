@@ -124,21 +124,27 @@ def merge_ranges(*ranges):
 
 
 def set_log_ylim(ax, rng, floor=None):
-    """Log y-limits around ``rng`` = (lo, hi), clipped at the rounding floor.
+    """Log y-limits around ``rng`` = (lo, hi): whole decades, clipped at the rounding floor.
 
-    The bottom never goes below ``ROUNDING_FLOOR * hi`` (nor ``floor`` when given, nor
-    1e-20): below that a difference is round-off, and a 1e-300 axis hides the data in a
-    sliver.  At least one decade is shown so a log axis always has two labelled ticks.
+    The top is the power of ten above ``hi`` and the bottom the one below ``lo``: limits that
+    move only when the data crosses a decade, so most slider moves keep the axes (and their
+    tick labels) as drawn and only the data is repainted (:meth:`Explorer.refresh`).  The
+    bottom never goes below ``ROUNDING_FLOOR * top`` (nor ``floor`` when given, nor 1e-20):
+    below that a difference is round-off, and a 1e-300 axis hides the data in a sliver; where
+    that clip is active the axis ends a little below the floor, so its line shows.  At least one
+    decade is shown: a log axis always has two labelled ticks.
     """
     if rng is None:
         ax.set_ylim(1e-3, 1.0)
         return
     lo, hi = rng
     hi = min(max(hi, 1e-18), 1e290)
-    lo = max(lo, hi * ROUNDING_FLOOR, 1e-20 if floor is None else floor)
-    lo = min(lo, 10.0 ** (math.floor(math.log10(hi)) - 1))   # two powers of ten inside: two labelled ticks
-    pad = 10.0 ** (0.05 * math.log10(hi / lo))
-    ax.set_ylim(lo / pad, hi * pad)
+    top = 10.0 ** math.ceil(math.log10(hi) + 0.01)       # (+0.01: a line at the top is not cut in half)
+    bottom = 10.0 ** math.floor(math.log10(max(lo, 1e-300)))
+    clip = max(top * ROUNDING_FLOOR, 1e-20 if floor is None else floor)
+    if bottom < clip:
+        bottom = clip / 2
+    ax.set_ylim(min(bottom, top / 10.0), top)
 
 
 def decade(v, _pos=None) -> str:
@@ -277,6 +283,7 @@ class Explorer:
     _widget = None
     _background = None
     _animated = ()
+    _drawn_view = None
     _cids = ()
     _syncing = False
     _status_text = ""
@@ -449,7 +456,7 @@ class Explorer:
     def _move_floors(self):
         for ax, line, text in self._floors:
             lo, hi = ax.get_ylim()
-            floor = hi * ROUNDING_FLOOR * 10.0 ** (0.05 * math.log10(hi / lo))   # set_log_ylim's pad
+            floor = hi * ROUNDING_FLOOR                # set_log_ylim's clip
             shown = ax.get_yscale() == "log" and lo <= floor <= hi
             line.set_visible(shown)
             text.set_visible(shown)
@@ -458,8 +465,12 @@ class Explorer:
                 text.set_y(floor)
 
     def animate(self, artists):
-        """Mark ``artists`` as the per-event ones: blitted over the cached background."""
-        artists = [*artists, *(a for _, line, text in self._floors for a in (line, text))]
+        """Mark ``artists`` as the per-event ones: blitted over the cached background.
+
+        Axes are not per-event artists: an event that changes any axes' limits (or the figure's
+        size) gets a full draw (:meth:`refresh`), which keeps ticks, labels and the rounding
+        floor in the background; decade limits (:func:`set_log_ylim`) make that rare.
+        """
         self._animated = [a for a in artists if a is not None]
         for artist in self._animated:
             artist.set_animated(True)
@@ -476,9 +487,15 @@ class Explorer:
         # (draw_without_rendering also passes the canvas's renderer: freeze_layout drops that one)
         if event.renderer is getattr(canvas, "renderer", None) and hasattr(canvas, "copy_from_bbox"):
             self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._drawn_view = self._view()
         for artist in self._animated:
             artist.draw(event.renderer)
         self.fig.stale = False
+
+    def _view(self):
+        """What a full draw depends on beyond the per-event artists: the figure's size, every axes' limits."""
+        return (tuple(self.fig.bbox.size),
+                tuple((ax.get_position().bounds, ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes))
 
     def _render(self, full: bool = False):
         """Blit the per-event artists over the cached background, or draw everything.
@@ -499,7 +516,8 @@ class Explorer:
         # calls ex.update() in the cell after ex.widget, before the browser has drawn it, and
         # a still (savefig) has by then cached a background.  draw_idle() is always safe.
         early = is_ipympl() and getattr(canvas, "syncing_data_url", False)
-        if full or early or self._background is None or not hasattr(canvas, "restore_region"):
+        full = full or self._background is None or self._drawn_view != self._view()
+        if full or early or not hasattr(canvas, "restore_region"):
             if self._background is not None and is_ipympl() and not early:
                 # The canvas has been shown (a background was cached by a real draw), so
                 # render now: WebAgg's draw() renders and pushes the frame (refresh_all).
@@ -540,9 +558,18 @@ class Explorer:
         """The rows of controls above the figure: a list of lists of widgets (one HBox each)."""
         return []
 
+    #: Declared height of the widgets :meth:`below_figure` returns (px at 100 % zoom).
+    below_px = 0
+
+    def below_figure(self):
+        """Widgets shown under the figure (e.g. a table of numbers: text in HTML costs the kernel
+        nothing per event, drawn in the figure ~0.07 ms a glyph)."""
+        return []
+
     def layout_height_px(self) -> int:
-        """Declared height at 100 % zoom: control rows x CONTROL_ROW_PX + status + figure."""
-        return len(self.control_rows()) * CONTROL_ROW_PX + STATUS_PX + int(round(self.fig.get_figheight() * DPI))
+        """Declared height at 100 % zoom: control rows x CONTROL_ROW_PX + status + figure + what is below it."""
+        return (len(self.control_rows()) * CONTROL_ROW_PX + STATUS_PX + int(round(self.fig.get_figheight() * DPI))
+                + self.below_px)
 
     @staticmethod
     def steps_slider(steps: int, top: int = 20_000):
@@ -605,7 +632,7 @@ class Explorer:
                 view = self._output
             rows = [W.HBox([self.compact(c, (MAX_WIDTH_PX - 40) // len(row)) for c in row])
                     for row in self.control_rows()]
-            box = explorer_box()([*rows, self.status_label, view],
+            box = explorer_box()([*rows, self.status_label, view, *self.below_figure()],
                                  layout=W.Layout(max_width=f"{MAX_WIDTH_PX}px"))
             box._labkit_explorer = self            # the widget keeps its explorer alive
             self._widget = box

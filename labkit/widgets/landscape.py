@@ -150,7 +150,7 @@ class LandscapeExplorer(Explorer):
         self._draw_static()
         fig.set_layout_engine("constrained")
         self.floor_marks([ax_loss])
-        self.animate([ax_loss.yaxis, *self._paths.values(), *self._ends.values(), *self._marks.values(),
+        self.animate([*self._paths.values(), *self._ends.values(), *self._marks.values(),
                        *self._losses.values(), self._start, *self._eig, self._eig_text, self._cursor])
         self.connect("button_press_event", self._on_press)
 

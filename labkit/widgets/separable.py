@@ -162,7 +162,7 @@ class SeparableExplorer(Explorer):
             ax.yaxis.set_minor_locator(NullLocator())
             ax.yaxis.set_major_formatter(FuncFormatter(decade))
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-        self.animate([ax_loss.yaxis, ax_angle.yaxis, ax_r.yaxis, self._boundary, self._arrow,
+        self.animate([self._boundary, self._arrow,
                        self._loss_line, self._err_line, self._angle_line, self._margin_line, self._r_line,
                        self._r_one, *self._t_marks])
         _ = steps

@@ -57,8 +57,7 @@ class StabilityMapExplorer(Explorer):
         # The heatmap and contour are the slow part of a draw: they stay in the cached
         # background and a click repaints only these.
         self.floor_marks([ax_loss])
-        self.animate([self._cell_mark, self._path_line, self._end_mark, self._div_mark, ax_loss.yaxis,
-                       self._loss_line])
+        self.animate([self._cell_mark, self._path_line, self._end_mark, self._div_mark, self._loss_line])
         self.connect("button_press_event", self._on_press)
         a0, a1 = smap.axis0, smap.axis1
         self.apply(value0=a0[len(a0) // 2] if value0 is None else value0,
@@ -105,7 +104,10 @@ class StabilityMapExplorer(Explorer):
         f = traj.f - float(m.problem.f_star) if self._gap else traj.f
         f, rng = positive(f)
         self._loss_line.set_data(np.arange(f.size), f)
-        set_log_ylim(self.axes["loss"], rng)
+        # One scale for every cell (every run starts from the same point): clicks compare runs
+        # without the axis jumping, and keep it in the cached background.  A diverging run
+        # leaves through the top; the red cross and the status line say where it diverged.
+        set_log_ylim(self.axes["loss"], None if rng is None else (0.0, f[0] * 1e4))
         k0, k1 = m.axes
         what = (f"diverged at step {traj.diverged_at}" if traj.diverged else
                 f"{'f-f*' if self._gap else 'f'}={f[-1]:.3g} after {m.steps} steps")

@@ -177,11 +177,11 @@ class StepSizeExplorer(Explorer):
         for axis in (ax_path.xaxis, ax_path.yaxis):
             axis.set_major_locator(MaxNLocator(nbins=5))
         # Blitting: what changes per event is drawn over a cached picture of everything else.
-        # The y axes change with the data (log limits, tick labels) so they are redrawn too;
-        # the x axes span the step budget and change only with the ``steps`` control.
+        # The axes are in that picture: their decade limits rarely move with lr, and when they
+        # do (or ``steps`` changes the x axes) the event gets a full draw.  The legends sit
+        # inside the plots, above the lines, so they are repainted with them.
         self.floor_marks([ax_loss, ax_step] + ([ax_split] if self._lam is not None else []))
-        self.animate([ax_loss.yaxis, ax_step.yaxis, ax_split.yaxis,
-                       self._path_line, self._start_mark, self._end_mark, self._div_mark,
+        self.animate([self._path_line, self._start_mark, self._end_mark, self._div_mark,
                        self._loss_line, self._step_line, self._eff_line,
                        *self._split_lines, *self._rate_lines,
                        ax_step.get_legend(), ax_split.get_legend(), self._limits_text, self._lr_mark,

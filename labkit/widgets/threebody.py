@@ -103,6 +103,15 @@ def _policy_run(system, policy, t_end, n_out):
     return Run(ts, X, dt, (e - system.e0) / abs(system.e0), st.steps, st.evals, mus)
 
 
+def _nice_half(h: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 5, 7 (x 10^k) at or above ``h``: a half-width that a slightly different orbit keeps."""
+    e = math.floor(math.log10(h))
+    for m in (1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0):
+        if m * 10.0 ** e >= h:
+            return m * 10.0 ** e
+    return 10.0 ** (e + 1)
+
+
 class ThreeBodyExplorer(Explorer):
     r"""One three-body run, live: orbits, step sizes, energy error.
 
@@ -206,6 +215,9 @@ class ThreeBodyExplorer(Explorer):
 
     # ------------------------------------------------------------------ figure
 
+    _norm = None
+    _norm_changed = True
+
     def _build_figure(self):
         from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
@@ -243,9 +255,12 @@ class ThreeBodyExplorer(Explorer):
         # The colour is the step size: a colour bar, redrawn with the data (its norm follows the run).
         self._dt_bar = fig.colorbar(self._dots, ax=ax_orbit, label="step size", fraction=0.05, pad=0.02)
         fig.set_layout_engine("constrained")
-        # Limits and the colour bar change only with a new run (then one full draw); the time
-        # slider moves trails, dots and cursors only, blitted over the cached axes.
-        self.animate([self._dots, *self._trails, self._bodies, *self._cursors])
+        # A new run (mu, integrator) redraws its curves over the cached axes; limits and the
+        # colour scale are rounded (nice_half, whole decades) so that a nearby run keeps them,
+        # and a run that changes them gets a full draw.  The time slider moves trails, dots and
+        # cursors only.
+        self.animate([self._dots, *self._trails, self._bodies, *self._cursors, self._dt_dots, self._mu_line,
+                      self._err_line])
 
     # ------------------------------------------------------------------ controls
 
@@ -327,18 +342,23 @@ class ThreeBodyExplorer(Explorer):
         self._set_time(s["t"])
         self.set_status(self._status())
         if render:
-            self.refresh(full=new_run)
+            # a new run with the same limits and colour scale blits (refresh sees changed limits itself)
+            self.refresh(full=new_run and self._norm_changed)
 
     def _set_run(self, run):
         from matplotlib.colors import LogNorm
         ax = self.axes["orbit"]
         x = run.x
         lo, hi = x.min(axis=(0, 1)), x.max(axis=(0, 1))
-        c, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-3) * 1.08
+        half = _nice_half(max(float((hi - lo).max()) / 2, 1e-3) * 1.08)
+        c = np.round((lo + hi) / 2 / (half / 4)) * (half / 4)        # the centre on a grid of half/4
+        c = np.where(np.abs(c - (lo + hi) / 2) <= half - (hi - lo) / 2, c, (lo + hi) / 2)   # never cut an orbit
         ax.set_xlim(c[0] - half, c[0] + half)
         ax.set_ylim(c[1] - half, c[1] + half)
         dt, rng = positive(run.dt)
-        norm = LogNorm(*(rng if rng and rng[1] > rng[0] else (rng[0] / 2, rng[0] * 2) if rng else (1e-3, 1)))
+        lo_dt, hi_dt = rng if rng else (1e-3, 1.0)
+        norm = LogNorm(10.0 ** math.floor(math.log10(lo_dt)), 10.0 ** math.ceil(math.log10(hi_dt) + 1e-9))
+        self._norm_changed = self._norm is None or (self._norm.vmin, self._norm.vmax) != (norm.vmin, norm.vmax)
         self._logdt = dt
         self._norm = norm
         for sc in (self._dots, self._dt_dots):
