@@ -86,7 +86,7 @@ PORTABLE_ENV := NUMBA_CPU_NAME=generic LABKIT_CACHE_DIR=$(GENERIC_CACHE) \
 PORTABLE_TESTS := tests/test_portable.py tests/test_notebooks.py tests/test_registry.py tests/test_oracles.py \
 	tests/test_oracles_matrix.py tests/test_oracles_paper.py tests/test_analysis.py
 test-portable: setup
-	$(PORTABLE_ENV) $(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation" $(XDIST) $(PYTEST_ARGS)
+	$(PORTABLE_ENV) $(PY) -m pytest $(PORTABLE_TESTS) -m "not mutation and not cpu_independent" $(XDIST) $(PYTEST_ARGS)
 
 # tests/browser drive Debian's chromium through Playwright (the `playwright` pip package, in the
 # test extra); never `playwright install`. Without root and without chromium this only says so,

@@ -47,6 +47,7 @@ def test_notebook_records_match_baseline(path):
                     + nbrun.format_table(rows), pytrace=False)
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("path", EXECUTED)
 def test_notebook_figures_readable_when_projected(path):
     """Every figure a notebook cell draws passes tests/figure_rules.py (width, font sizes, ticks,
@@ -111,6 +112,7 @@ def _committed(path):
                           as_version=4)
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_committed_clean(path):
     nb = _committed(path)

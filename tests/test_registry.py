@@ -37,6 +37,7 @@ def quiet(fn, *args, **kwargs):
 
 # ----------------------------------------------------------------------------- (a) documentation
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", RULES)
 def test_rule_docstring_has_math_and_reference(name):
     doc = inspect.getdoc(lk.optim.registry[name]) or ""
@@ -48,6 +49,7 @@ def test_rule_docstring_has_math_and_reference(name):
     assert AUTHOR.search(refs), f"{name}: the reference paragraph names no author (or torch): {refs!r}"
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", RULES)
 def test_rule_reference_is_data_and_matches_docstring(name):
     rule = lk.optim.get(name)
@@ -62,6 +64,7 @@ def test_rule_reference_is_data_and_matches_docstring(name):
                                             f"which the docstring (lk.optim.describe) does not mention")
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", RULES)
 def test_describe_prints_and_returns_the_docstring(name, capsys):
     text = lk.optim.describe(name)
@@ -91,6 +94,7 @@ TORCH_DEFAULTS = {
 }
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", RULES)
 def test_constructs_with_no_arguments(name):
     rule = lk.optim.registry[name]()
@@ -107,12 +111,14 @@ def test_constructs_with_no_arguments(name):
     assert rule.replace().hyperparameters == rule.hyperparameters
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", sorted(TORCH_DEFAULTS))
 def test_defaults_are_torchs(name):
     _, expected = TORCH_DEFAULTS[name]
     assert lk.optim.get(name).hyperparameters == expected
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", sorted(TORCH_DEFAULTS))
 def test_hardcoded_defaults_match_installed_torch(name):
     torch = pytest.importorskip("torch")
@@ -134,6 +140,7 @@ PYTORCH_OPTIMIZER_DEFAULTS = {
 }
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", sorted(PYTORCH_OPTIMIZER_DEFAULTS))
 def test_defaults_are_pytorch_optimizers(name):
     cls, expected = PYTORCH_OPTIMIZER_DEFAULTS[name]
@@ -176,6 +183,7 @@ def _compile_state(dispatchers):
     return [(d.py_func.__name__, len(d.signatures), sum(d.stats.cache_misses.values())) for d in dispatchers]
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", RULES)
 def test_no_recompilation_when_hyperparameter_values_change(name):
     rule = lk.optim.get(name)
@@ -308,6 +316,7 @@ def test_python_path_matches_compiled_kernel(name):
 
 # ----------------------------------------------------------------------------- (f) problems
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", PROBLEMS)
 def test_problem_is_documented(name):
     ctor = lk.problems.registry[name]
@@ -321,6 +330,7 @@ def test_problem_is_documented(name):
     assert lk.problems.get(name).name == p.name
 
 
+@pytest.mark.cpu_independent
 @pytest.mark.parametrize("name", PROBLEMS)
 def test_problem_record_is_well_formed(name):
     p = lk.problems.get(name)
