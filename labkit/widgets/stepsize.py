@@ -18,6 +18,10 @@ __all__ = ["StepSizeExplorer"]
 _LR_RANGE = (-6.0, 1.0)  # log10 bounds of the step-size slider (widened to include the start lr)
 
 
+_LEGEND_ABOVE = dict(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False, borderaxespad=0.1,
+                     handlelength=1.6, columnspacing=1.0)
+
+
 class StepSizeExplorer(Explorer):
     r"""Step size, momentum and start point of one optimizer on one problem, live.
 
@@ -139,9 +143,10 @@ class StepSizeExplorer(Explorer):
                                        label="|Δx|/|g|")
         ax_step.set_yscale("log")
         ax_step.set_xlabel("step")
-        ax_step.set_ylabel("|Δx|, |Δx|/|g|")
-        ax_step.set_title("step, effective step")
-        ax_step.legend(loc="lower left", handlelength=1.5, labelspacing=0.2, borderpad=0.2)
+        ax_step.set_ylabel("step, effective step")
+        # Legends above the plots, where titles would be: never over the data, and part of the
+        # cached background (inside a plot a legend is repainted over the lines every event).
+        ax_step.legend(**_LEGEND_ABOVE)
 
         self._split_lines, self._rate_lines = [], []
         ax_split.set_yscale("log")
@@ -154,8 +159,7 @@ class StepSizeExplorer(Explorer):
                 rate, = ax_split.plot([], [], label="_nolegend_", **theory_style())
                 self._split_lines.append(line)
                 self._rate_lines.append(rate)
-            ax_split.legend(loc="lower left", handlelength=1.5, labelspacing=0.2, borderpad=0.2)
-            ax_split.set_title("error per eigendirection")
+            ax_split.legend(**_LEGEND_ABOVE)
         else:
             ax_split.set_title("error per eigendirection")
             ax_split.set_yticks([])
@@ -178,14 +182,12 @@ class StepSizeExplorer(Explorer):
             axis.set_major_locator(MaxNLocator(nbins=5))
         # Blitting: what changes per event is drawn over a cached picture of everything else.
         # The axes are in that picture: their decade limits rarely move with lr, and when they
-        # do (or ``steps`` changes the x axes) the event gets a full draw.  The legends sit
-        # inside the plots, above the lines, so they are repainted with them.
+        # do (or ``steps`` changes the x axes) the event gets a full draw.
         self.floor_marks([ax_loss, ax_step] + ([ax_split] if self._lam is not None else []))
         self.animate([self._path_line, self._start_mark, self._end_mark, self._div_mark,
                        self._loss_line, self._step_line, self._eff_line,
                        *self._split_lines, *self._rate_lines,
-                       ax_step.get_legend(), ax_split.get_legend(), self._limits_text, self._lr_mark,
-                       self._hb_line])
+                       self._limits_text, self._lr_mark, self._hb_line])
         self.connect("button_press_event", self._on_press)
 
     def _build_lr_scale(self, ax):
