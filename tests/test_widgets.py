@@ -321,7 +321,7 @@ def test_sign_explorer_inspector_replays_the_run(sex):
     tr = sex.trajectory["lion"]
     assert len(st.g) >= 250
     np.testing.assert_array_equal(st.xs, tr.xs[: len(st.xs)])      # the twin is the same computation
-    assert "step 250" in sex.inspector.value and "sign flips" in sex.inspector.value
+    assert "step 250" in sex.inspector.value and ">flips<" in sex.inspector.value
     runs = []
     import labkit.signs as S
     real = S.sign_state

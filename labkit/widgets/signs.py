@@ -133,7 +133,7 @@ class SignUpdateExplorer(Explorer):
 
         # The inspected rule's state is an HTML table under the figure (below_figure): as text
         # in the figure its ~350 glyphs were two thirds of an event's drawing (~24 ms).
-        fig = self.new_figure((7.4, 3.4))
+        fig = self.new_figure((7.4, 3.3))
         gs = fig.add_gridspec(2, 2, width_ratios=(1.1, 1))
         ax_path, ax_dist, ax_coord = fig.add_subplot(gs[:, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 1])
         self.fig = fig
@@ -364,22 +364,27 @@ class SignUpdateExplorer(Explorer):
         if s["step"] == 0 or not len(st.g):
             return f"<p><b>{html.escape(s['inspect'])}</b> at the start: move the step scrubber</p>"
         k = min(s["step"], len(st.g)) - 1           # row k is the step that produced x_(k+1)
+        # Short headers: one line each, the table three rows high (u: the direction; c: the
+        # interpolation b1 m + (1-b1) g; sgn g=m: the signs of g and m agree).
         fields = [(name, arr) for name, arr in (("g", st.g), ("m", st.m), ("v", st.v), ("c", st.c),
-                                                ("direction u", st.u), ("sign flips", st.flips),
-                                                ("sgn g = sgn m", st.agree), ("update Δx", st.update))
+                                                ("u", st.u), ("flips", st.flips),
+                                                ("sgn g=m", st.agree), ("Δx", st.update))
                   if arr is not None]
-        cell = 'style="padding:0 8px;text-align:right"'
+        cell = 'style="padding:0 6px;text-align:right;white-space:nowrap"'
+        title = f"step {k + 1}, lr_t {float(st.lr[k]):.3g}"     # (the rule: the inspect picker above)
         head = "".join(f"<th {cell}>{html.escape(name)}</th>" for name, _ in fields)
         rows = "".join(f"<tr><th {cell}>x{i}</th>" + "".join(f"<td {cell}>{self._cell(np.asarray(arr[k])[i])}</td>"
                                                                for _, arr in fields) + "</tr>"
                        for i in range(np.asarray(fields[0][1][k]).size))
-        return (f'<div class="labkit-inspector" style="font-size:13px;font-family:monospace">'
-                f"<b>{html.escape(s['inspect'])}</b>, step {k + 1} (lr_t = {float(st.lr[k]):.3g})"
-                f"<table><tr><th></th>{head}</tr>{rows}</table></div>")
+        # Three rows of 16 px: the table's title rides in its corner cell (below_px budgets it).
+        return ('<table class="labkit-inspector" style="font-size:13px;font-family:monospace;'
+                f'line-height:16px;border-collapse:collapse"><tr><th style="text-align:left;padding:0 6px;'
+                f'white-space:nowrap">'
+                f"{title}</th>{head}</tr>{rows}</table>")
 
     _inspector = None
     _inspector_html = ""
-    below_px = 84
+    below_px = 56
 
     @property
     def inspector(self):
