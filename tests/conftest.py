@@ -1,13 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-# tools/run_notebooks.py is both `make notebooks` and the notebook tests' runner.
-sys.path.insert(0, str(ROOT / "tools"))
-
-import run_notebooks  # noqa: E402
+import run_notebooks  # tools/ (pyproject.toml: pytest's pythonpath)
 
 
 @pytest.fixture(autouse=True, scope="session")

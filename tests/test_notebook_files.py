@@ -1,5 +1,7 @@
 """The committed notebooks are byte for byte what JupyterLab would save, so a tab opens unmodified
-(issue #19), and what their generators (tools/make_*.py, one source per notebook) write.
+(issue #19), and clean: each ``.ipynb`` is its notebook's one source, edited in JupyterLab
+(README, "Editing a lab"); these tests and tests/test_notebooks.py keep it free of outputs,
+execution counts and editor state.
 
 JupyterLab marks a notebook modified on open when the file differs from what it would save:
 the JSON layout of jupyter_server's contents manager, and the metadata the frontend fills in
@@ -7,10 +9,7 @@ from the kernel (its kernelspec's display name, the kernel_info reply's language
 are checked against the real thing: FileContentsManager's get/save round trip, and a kernel
 started from this environment's ``python3`` kernelspec.
 """
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -20,23 +19,18 @@ import run_notebooks as nbrun
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-GENERATORS = sorted((ROOT / "tools").glob("make_*.py"))
 IDS = [p.name for p in NOTEBOOKS]
 
 
-def test_every_notebook_has_a_generator_and_every_generator_writes_its_committed_notebook(tmp_path):
-    env = {**os.environ, "LABKIT_NOTEBOOK_DIR": str(tmp_path),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tools"), os.environ.get("PYTHONPATH", "")])}
-    for gen in GENERATORS:
-        done = subprocess.run([sys.executable, gen.name], cwd=ROOT / "tools", env=env,
-                              capture_output=True, text=True)
-        assert done.returncode == 0, f"{gen.name} failed:\n{done.stderr[-2000:]}"
-    written = sorted(p.name for p in tmp_path.glob("*.ipynb"))
-    assert written == IDS, f"generators write {written}, notebooks/ holds {IDS}"
-    differ = [name for name in written
-              if (tmp_path / name).read_bytes() != (ROOT / "notebooks" / name).read_bytes()]
-    assert not differ, (f"{differ}: the committed notebook is not what its tools/make_*.py writes; "
-                        "edit the generator and rerun it (the generator is the source)")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_cells_carry_no_editor_state(path):
+    """What nbstripout strips, enforced: a cell's metadata is its tags only (no collapsed,
+    scrolled, ExecuteTime, ...), so a notebook saved after a session diffs only in its source."""
+    nb = nbformat.read(path, as_version=4)
+    extra = {i: sorted(set(c.metadata) - {"tags"}) for i, c in enumerate(nb.cells) if set(c.metadata) - {"tags"}}
+    assert not extra, f"{path.name}: cell metadata beyond tags: {extra}"
+    stray = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.get("attachments")]
+    assert not stray, f"{path.name}: markdown cells with attachments {stray}: put images in docs/"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -77,7 +71,7 @@ def test_metadata_is_what_the_kernel_reports(path, kernel_metadata):
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata.kernelspec == kernelspec
     # The patch release of Python is the environment's, not the lock's: compared to the minor
-    # release here (JupyterLab rewrites it from the kernel; tools/nbgen.py PYTHON_VERSION).
+    # release here (JupyterLab rewrites it from the kernel).
     info = dict(nb.metadata.language_info)
     version, expected = info.pop("version"), dict(language_info).pop("version")
     assert info == {k: v for k, v in language_info.items() if k != "version"}
