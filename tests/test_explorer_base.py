@@ -209,3 +209,46 @@ def test_under_ipympl_a_shown_explorer_renders_without_a_browser_round_trip():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["1", "0", "1", "0", "0", "2", "False"]
+
+
+def _inside_the_figure(ex):
+    fig = ex.fig
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)
+        assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= fig.bbox.width + 1 and box.y1 <= fig.bbox.height + 1, (
+            type(ex).__name__, ax.get_title(), box.extents, fig.bbox.bounds)
+
+
+def test_nothing_is_cut_at_the_figure_edges(made):
+    """Every axes with its title, labels, ticks and legend lies inside the figure (a title wider
+    than its panel, centred over it, was cut at the figure's left edge)."""
+    ex, event = made
+    ex.fig.canvas.draw()
+    _inside_the_figure(ex)
+    ex.update(**event)
+    ex.fig.canvas.draw()
+    _inside_the_figure(ex)
+
+
+@pytest.mark.parametrize("size", [(8.4, 4.6), (9.6, 5.4)])
+def test_a_resized_explorer_lays_out_again_and_still_blits_exactly(made, size):
+    """ipympl's resize handle sets the figure's size and sends a resize event: the layout is redone
+    at the new size (every label inside the figure), and a blitted event after it paints what a
+    full draw paints.  Wider, as for a projector: narrower than the 740 px default, the longest
+    titles no longer fit their panels (the default is sized for a laptop's output area)."""
+    from matplotlib.backend_bases import ResizeEvent
+    ex, event = made
+    fig = ex.fig
+    fig.canvas.draw()
+    fig.set_size_inches(*size, forward=False)
+    ResizeEvent("resize_event", fig.canvas)._process()
+    fig.canvas.draw()                                  # what ipympl's draw_idle leads to
+    _inside_the_figure(ex)
+    before = np.asarray(fig.canvas.buffer_rgba()).copy()
+    ex.update(**event)
+    blitted = np.asarray(fig.canvas.buffer_rgba()).copy()
+    assert blitted.shape[:2] == (round(size[1] * fig.dpi), round(size[0] * fig.dpi))
+    assert not np.array_equal(blitted, before)
+    fig.canvas.draw()
+    assert np.array_equal(blitted, np.asarray(fig.canvas.buffer_rgba()))

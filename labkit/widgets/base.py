@@ -382,7 +382,10 @@ class Explorer:
             # laptop budget; it shows only while the pointer is over the figure.
             canvas.toolbar_visible = "fade-in-fade-out"
             canvas.toolbar_position = "right"
-            canvas.resizable = False
+            # Wider or narrower by dragging the canvas's bottom-right corner (ipympl's resize
+            # handle): the layout is redone at the new size (Explorer._on_resize).  ipympl 0.10
+            # cannot follow its output area by itself; 740 px fits a laptop with the file browser open.
+            canvas.resizable = True
             # Figures are 740 px wide, not MAX_WIDTH_PX: ipympl draws the canvas with a 2 px
             # margin and the box pads it, so a 760 (750) px figure scrolled its 760 px box sideways
             # by 8 (4) px in JupyterLab (tests/browser/test_teacher.py).
@@ -404,6 +407,13 @@ class Explorer:
         fig = self.fig
         self._move_floors()
         style_figure(fig)
+        from matplotlib.transforms import IdentityTransform, blended_transform_factory as blend
+        for ax in fig.axes:                        # (again after a resize: unpin, lay out afresh)
+            ax._autotitlepos = True
+            # set_label_coords below replaced each label's transform: back to Axis's own
+            ax.xaxis.label.set_transform(blend(ax.transAxes, IdentityTransform()))
+            ax.yaxis.label.set_transform(blend(IdentityTransform(), ax.transAxes))
+            ax.xaxis._autolabelpos = ax.yaxis._autolabelpos = True
         fig.set_layout_engine("constrained")
         # Not canvas.draw(): under ipympl a draw before the canvas is displayed stores its
         # image without the data-URL prefix, and the browser then shows nothing.
@@ -476,6 +486,13 @@ class Explorer:
             artist.set_animated(True)
         self._background = None
         self.connect("draw_event", self._on_draw)
+        self.connect("resize_event", self._on_resize)
+
+    def _on_resize(self, event):
+        """The canvas was resized (ipympl's handle, or ``fig.set_size_inches``): lay out again at
+        the new size, pinned as before; the draw that follows caches the new background."""
+        self.freeze_layout()
+        self.fig.canvas.draw_idle()
 
     def connect(self, event, handler):
         """``fig.canvas.mpl_connect`` (disconnected by :meth:`close`)."""
@@ -632,8 +649,9 @@ class Explorer:
                 view = self._output
             rows = [W.HBox([self.compact(c, (MAX_WIDTH_PX - 40) // len(row)) for c in row])
                     for row in self.control_rows()]
+            # No max width: a canvas resized wider by its handle widens the box with it.
             box = explorer_box()([*rows, self.status_label, view, *self.below_figure()],
-                                 layout=W.Layout(max_width=f"{MAX_WIDTH_PX}px"))
+                                 layout=W.Layout(width="auto"))
             box._labkit_explorer = self            # the widget keeps its explorer alive
             self._widget = box
         return self._widget

@@ -38,7 +38,7 @@ class StabilityMapExplorer(Explorer):
         self.fig, self.axes = fig, {"map": ax_map, "path": ax_path, "loss": ax_loss}
         smap.plot(ax=ax_map, what=what)
         self._restyle_boundary(ax_map)
-        ax_map.set_title(ax_map.get_title().replace(" on ", " on\n", 1) + ": click a cell")   # fits 480 px
+        ax_map.set_title(self._map_title(ax_map.get_title()))
         self._cell_mark, = ax_map.plot([], [], ls="none", marker="s", ms=9, mfc="none", mec="red", mew=2)
         p = smap.problem
         viz.contour(p, ax=ax_path, n=contour_n)
@@ -63,6 +63,17 @@ class StabilityMapExplorer(Explorer):
         self.apply(value0=a0[len(a0) // 2] if value0 is None else value0,
                    value1=a1[len(a1) // 2] if value1 is None else value1, render=False)
         self.freeze_layout()
+
+    @staticmethod
+    def _map_title(title: str) -> str:
+        """"sgd on quadratic(...), 300 steps" -> "sgd, 300 steps: click a cell" over the problem's
+        name: each line narrower than the map (a one-line problem name centred over it was cut
+        at the figure's left edge)."""
+        rule, _, rest = title.partition(" on ")
+        problem, _, steps = rest.rpartition(", ")
+        if not (rule and problem and steps):
+            return title + ": click a cell"
+        return f"{rule}, {steps}: click a cell\n{problem}"
 
     @staticmethod
     def _restyle_boundary(ax):
