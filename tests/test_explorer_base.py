@@ -233,7 +233,7 @@ def test_nothing_is_cut_at_the_figure_edges(made):
 
 @pytest.mark.parametrize("size", [(8.4, 4.6), (9.6, 5.4)])
 def test_a_resized_explorer_lays_out_again_and_still_blits_exactly(made, size):
-    """ipympl's resize handle sets the figure's size and sends a resize event: the layout is redone
+    """A resize (the figure's new size and a resize event, as WebAgg's handle_resize sends): the layout is redone
     at the new size (every label inside the figure), and a blitted event after it paints what a
     full draw paints.  Wider, as for a projector: narrower than the 740 px default, the longest
     titles no longer fit their panels (the default is sized for a laptop's output area)."""

@@ -382,10 +382,11 @@ class Explorer:
             # laptop budget; it shows only while the pointer is over the figure.
             canvas.toolbar_visible = "fade-in-fade-out"
             canvas.toolbar_position = "right"
-            # Wider or narrower by dragging the canvas's bottom-right corner (ipympl's resize
-            # handle): the layout is redone at the new size (Explorer._on_resize).  ipympl 0.10
-            # cannot follow its output area by itself; 740 px fits a laptop with the file browser open.
-            canvas.resizable = True
+            # Not resizable: with ipympl 0.10's resize handle on, JupyterLab's own re-layouts
+            # (a browser window resized) resized the figures too (06's explorer lost 28 px at
+            # 1440x900) and the rule picker then changed no pixels (test_teacher.py).  A resize
+            # from the kernel (fig.set_size_inches) is laid out again (Explorer._on_resize).
+            canvas.resizable = False
             # Figures are 740 px wide, not MAX_WIDTH_PX: ipympl draws the canvas with a 2 px
             # margin and the box pads it, so a 760 (750) px figure scrolled its 760 px box sideways
             # by 8 (4) px in JupyterLab (tests/browser/test_teacher.py).
@@ -489,7 +490,7 @@ class Explorer:
         self.connect("resize_event", self._on_resize)
 
     def _on_resize(self, event):
-        """The canvas was resized (ipympl's handle, or ``fig.set_size_inches``): lay out again at
+        """The figure was resized (``fig.set_size_inches`` and a resize event): lay out again at
         the new size, pinned as before; the draw that follows caches the new background."""
         self.freeze_layout()
         self.fig.canvas.draw_idle()
@@ -649,9 +650,8 @@ class Explorer:
                 view = self._output
             rows = [W.HBox([self.compact(c, (MAX_WIDTH_PX - 40) // len(row)) for c in row])
                     for row in self.control_rows()]
-            # No max width: a canvas resized wider by its handle widens the box with it.
             box = explorer_box()([*rows, self.status_label, view, *self.below_figure()],
-                                 layout=W.Layout(width="auto"))
+                                 layout=W.Layout(max_width=f"{MAX_WIDTH_PX}px"))
             box._labkit_explorer = self            # the widget keeps its explorer alive
             self._widget = box
         return self._widget
