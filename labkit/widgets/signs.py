@@ -155,7 +155,7 @@ class SignUpdateExplorer(Explorer):
                    fontsize="small", frameon=False)
         self._dist_cursor = ax_dist.axvline(0, color="0.4", lw=0.8)
         ax_dist.set_yscale("log")
-        ax_dist.tick_params(labelbottom=False)     # the same steps as the panel below, which labels them
+        ax_dist.set_xlabel("step")
         ax_dist.set_ylabel("‖x - x*‖∞ / lr")
         ax_dist.set_title("distance to x*, in steps of lr")
         self._one_line = ax_dist.axhline(1.0, **theory_style(ls=":"))
