@@ -152,6 +152,9 @@ def explorer_events(n: int = 21, backend: str = "Agg") -> dict:
     out = {}
     for name, make, events in _event_cases():
         ex = make()
+        # Under ipympl, as once a browser view has said "initialized": until then every event only
+        # asks the (absent) browser for a draw, and nothing would be rendered or timed.
+        ex.fig.canvas.syncing_data_url = False
         ex.fig.canvas.draw()                        # the first display: caches the background
         times = []
         for k in range(n + 2):

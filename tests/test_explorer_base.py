@@ -252,3 +252,21 @@ def test_a_resized_explorer_lays_out_again_and_still_blits_exactly(made, size):
     assert not np.array_equal(blitted, before)
     fig.canvas.draw()
     assert np.array_equal(blitted, np.asarray(fig.canvas.buffer_rgba()))
+
+
+def test_log_limits_are_decades_and_sticky():
+    """Whole decades; limits that hold the data stay (a minimum hovering at 1e-8 does not flip the
+    axis every event); they move when the data leaves them or when they are too loose."""
+    from matplotlib.figure import Figure
+    ax = Figure().add_subplot()
+    ax.set_yscale("log")
+    base.set_log_ylim(ax, (2e-8, 3.0))
+    assert ax.get_ylim() == (1e-8, 10.0)
+    base.set_log_ylim(ax, (2e-7, 3.0))            # the minimum crosses 1e-7: kept
+    assert ax.get_ylim() == (1e-8, 10.0)
+    base.set_log_ylim(ax, (2e-8, 30.0))           # the data leaves through the top: moved
+    assert ax.get_ylim() == (1e-8, 100.0)
+    base.set_log_ylim(ax, (2e-5, 30.0))           # three decades loose below: tightened
+    assert ax.get_ylim() == (1e-5, 100.0)
+    base.set_log_ylim(ax, (2e-5, 0.3))            # two decades loose above: tightened
+    assert ax.get_ylim() == (1e-5, 1.0)

@@ -132,7 +132,8 @@ def set_log_ylim(ax, rng, floor=None):
     bottom never goes below ``ROUNDING_FLOOR * top`` (nor ``floor`` when given, nor 1e-20):
     below that a difference is round-off, and a 1e-300 axis hides the data in a sliver; where
     that clip is active the axis ends a little below the floor, so its line shows.  At least one
-    decade is shown: a log axis always has two labelled ticks.
+    decade is shown: a log axis always has two labelled ticks.  Limits that already hold the
+    data (at most a decade loose above, two below) are kept.
     """
     if rng is None:
         ax.set_ylim(1e-3, 1.0)
@@ -144,7 +145,14 @@ def set_log_ylim(ax, rng, floor=None):
     clip = max(top * ROUNDING_FLOOR, 1e-20 if floor is None else floor)
     if bottom < clip:
         bottom = clip / 2
-    ax.set_ylim(min(bottom, top / 10.0), top)
+    bottom = min(bottom, top / 10.0)
+    # Sticky: limits that already hold the data, no more than a decade above it nor two below,
+    # stay; a minimum hovering at a power of ten would otherwise flip the axis every event.
+    lo_now, hi_now = ax.get_ylim()
+    if (ax.get_yscale() == "log" and 0 < lo_now <= bottom and top <= hi_now <= 10.0 * top
+            and lo_now >= bottom / 100.0 and lo_now >= clip / 2):
+        return
+    ax.set_ylim(bottom, top)
 
 
 def decade(v, _pos=None) -> str:

@@ -357,8 +357,12 @@ class ThreeBodyExplorer(Explorer):
         ax.set_ylim(c[1] - half, c[1] + half)
         dt, rng = positive(run.dt)
         lo_dt, hi_dt = rng if rng else (1e-3, 1.0)
-        norm = LogNorm(10.0 ** math.floor(math.log10(lo_dt)), 10.0 ** math.ceil(math.log10(hi_dt) + 1e-9))
-        self._norm_changed = self._norm is None or (self._norm.vmin, self._norm.vmax) != (norm.vmin, norm.vmax)
+        vmin, vmax = 10.0 ** math.floor(math.log10(lo_dt)), 10.0 ** math.ceil(math.log10(hi_dt) + 1e-9)
+        old = self._norm
+        # The colour scale in whole decades, and sticky as set_log_ylim's limits: a run whose
+        # step sizes fit the current scale (at most two decades loose each side) keeps it.
+        self._norm_changed = not (old is not None and vmin / 100.0 <= old.vmin <= vmin and vmax <= old.vmax <= vmax * 100.0)
+        norm = LogNorm(vmin, vmax) if self._norm_changed else old
         self._logdt = dt
         self._norm = norm
         for sc in (self._dots, self._dt_dots):
